@@ -1,0 +1,1 @@
+"""Handoff: a Slack bot that closes the loop between marketing and sales."""

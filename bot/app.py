@@ -1,0 +1,156 @@
+"""The app factory: one Bolt app, one HTTP app, the outbox worker, built fresh per call."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Route
+
+from bot.clock import Clock, SystemClock
+from bot.deliveries import DeliveryContext
+from bot.outbox_worker import OutboxWorker
+from bot.pacing import ChannelPacer
+from bot.services import Services
+from bot.settings import Settings
+from handlers import app_events, errors, lead_actions, reject_modal
+from handlers.health import make_health_endpoint
+from handlers.intake import make_intake_endpoint
+from handlers.slack_events import make_slack_endpoint
+from storage.database import Database
+
+logger = logging.getLogger(__name__)
+
+SLACK_TIMEOUT_SECONDS = 10
+AUTH_RETRY_SECONDS = 60.0
+
+# Feature modules add their listeners and jobs here (register(app, services)).
+Registrar = Callable[[AsyncApp, Services], None]
+
+
+@dataclass
+class HandoffApp:
+    services: Services
+    bolt: AsyncApp
+    http: Starlette
+    background: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    client: AsyncWebClient | None = None,
+    extra_routes: list[BaseRoute] | None = None,
+) -> HandoffApp:
+    if settings.slack_signing_secret is None or settings.slack_bot_token is None:
+        raise ValueError("create_app needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+    db = db or Database(settings.database_url)
+    clock = clock or SystemClock()
+    client = client or slack_client(settings)
+    token = settings.slack_bot_token.get_secret_value()
+    worker = OutboxWorker(
+        DeliveryContext(settings=settings, db=db, client=client, clock=clock, pacer=ChannelPacer())
+    )
+    services = Services(settings=settings, db=db, clock=clock, client=client, outbox=worker)
+
+    async def authorize(**_: Any) -> AuthorizeResult:
+        # Single workspace: no Slack call on the request path (Bolt's default
+        # calls auth.test there, which a 429 would stall past the 3-second ack).
+        return AuthorizeResult(
+            enterprise_id=None,
+            team_id=None,
+            bot_token=token,
+            bot_user_id=services.slack.bot_user_id,
+        )
+
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        authorize=authorize,
+        process_before_response=False,
+        request_verification_enabled=True,
+        raise_error_for_unhandled_request=False,
+    )
+    errors.register(bolt)
+    app_events.register(bolt)
+    lead_actions.register(bolt, services)
+    reject_modal.register(bolt, services)
+
+    handler = AsyncSlackRequestHandler(bolt)
+    routes: list[BaseRoute] = [
+        Route(
+            "/slack/events",
+            make_slack_endpoint(handler, settings.slack_signing_secret.get_secret_value()),
+            methods=["POST"],
+        ),
+        Route("/api/leads", make_intake_endpoint(services), methods=["POST"]),
+        Route("/healthz", make_health_endpoint(services), methods=["GET"]),
+        *(extra_routes or []),
+    ]
+    handoff = HandoffApp(services=services, bolt=bolt, http=Starlette(routes=routes))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await start_background(handoff)
+        try:
+            yield
+        finally:
+            await stop_background(handoff)
+
+    handoff.http.router.lifespan_context = lifespan
+    return handoff
+
+
+async def check_slack_auth(services: Services) -> None:
+    """auth.test until it answers; /healthz reports the result."""
+    while True:
+        try:
+            response = await services.client.auth_test()
+            services.slack.auth_ok = True
+            services.slack.team = response.get("team")
+            services.slack.bot_user_id = response.get("user_id")
+            services.slack.error = None
+            return
+        except SlackApiError as exc:
+            services.slack.auth_ok = False
+            services.slack.error = str(exc.response.get("error") or exc.response.status_code)
+        except Exception as exc:  # network errors of every kind: keep trying, report it
+            services.slack.auth_ok = False
+            services.slack.error = type(exc).__name__
+        logger.warning("Slack auth.test failed (%s); retrying", services.slack.error)
+        await asyncio.sleep(AUTH_RETRY_SECONDS)
+
+
+async def start_background(handoff: HandoffApp) -> None:
+    services = handoff.services
+    handoff.background = [
+        asyncio.create_task(services.outbox.run(), name="outbox"),
+        asyncio.create_task(check_slack_auth(services), name="slack-auth"),
+    ]
+
+
+async def stop_background(handoff: HandoffApp) -> None:
+    handoff.services.outbox.stop()
+    for task in handoff.background:
+        if task.get_name() != "outbox":
+            task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(asyncio.gather(*handoff.background, return_exceptions=True), 15)
+    handoff.background = []

@@ -1,0 +1,189 @@
+"""How each kind of outbox message reaches Slack.
+
+A delivery reads what it needs, makes one or two Slack calls, and returns an
+Outcome; the worker records the outcome in one transaction together with any
+change the delivery asks for (a posted card's ts, say). Messages are rendered
+at send time from the database, so a delivery delayed by an outage still shows
+the lead as it is now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.clock import Clock
+from bot.pacing import ChannelPacer
+from bot.settings import Settings
+from bot.sla import sla_deadline
+from messages.lead_card import lead_card
+from messages.notices import event_reply, rejection_notice
+from storage.database import Database
+from storage.events import record_event
+from storage.leads import POST_CARD
+from storage.models import Lead, LeadEvent, OutboxMessage
+from storage.transitions import REJECTION_NOTICE, THREAD_REPLY, UPDATE_CARD
+
+Apply = Callable[[AsyncSession], Awaitable[None]]
+
+
+@dataclass
+class Sent:
+    result: dict[str, Any] = field(default_factory=dict)
+    apply: Apply | None = None
+
+
+@dataclass
+class NotReady:
+    """Something this message depends on has not happened yet (e.g. the card is not posted)."""
+
+    retry_in: timedelta
+    why: str
+
+
+@dataclass
+class Drop:
+    why: str
+
+
+Outcome = Sent | NotReady | Drop
+
+
+@dataclass
+class DeliveryContext:
+    settings: Settings
+    db: Database
+    client: AsyncWebClient
+    clock: Clock
+    pacer: ChannelPacer
+
+
+def retry_after_seconds(exc: SlackApiError, default: float = 30.0) -> float:
+    """Slack's Retry-After header on a 429, in seconds."""
+    headers = {k.lower(): v for k, v in (exc.response.headers or {}).items()}
+    raw = headers.get("retry-after")
+    if isinstance(raw, list):
+        raw = raw[0] if raw else None
+    try:
+        return max(1.0, float(raw)) if raw is not None else default
+    except ValueError:
+        return default
+
+
+Delivery = Callable[[DeliveryContext, OutboxMessage], Awaitable[Outcome]]
+DELIVERIES: dict[str, Delivery] = {}
+
+
+def delivery(kind: str) -> Callable[[Delivery], Delivery]:
+    def register(function: Delivery) -> Delivery:
+        DELIVERIES[kind] = function
+        return function
+
+    return register
+
+
+async def post_message(ctx: DeliveryContext, channel: str, **kwargs: Any) -> dict[str, Any]:
+    """chat.postMessage, paced to Slack's one message a second per channel."""
+    async with ctx.pacer.slot(channel):
+        try:
+            response = await ctx.client.chat_postMessage(
+                channel=channel, unfurl_links=False, unfurl_media=False, **kwargs
+            )
+        except SlackApiError as exc:
+            if exc.response.status_code == 429:
+                ctx.pacer.pause(channel, retry_after_seconds(exc))
+            raise
+    return {"channel": response["channel"], "ts": response["ts"]}
+
+
+async def _load(ctx: DeliveryContext, message: OutboxMessage) -> Lead | None:
+    async with ctx.db.session() as session:
+        return await session.get(Lead, message.lead_id) if message.lead_id else None
+
+
+@delivery(POST_CARD)
+async def deliver_card(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    lead = await _load(ctx, message)
+    if lead is None:
+        return Drop("lead no longer exists")
+    if lead.message_ts:
+        return Sent({"channel": lead.channel_id, "ts": lead.message_ts})
+    now = ctx.clock.now()
+    lead.posted_at = now
+    lead.due_at = sla_deadline(now, ctx.settings.team.sla)
+    card = lead_card(lead, ctx.settings.team, now)
+    posted = await post_message(ctx, ctx.settings.team.channels.leads, **card.as_kwargs())
+
+    async def record(session: AsyncSession) -> None:
+        await session.exec(
+            update(Lead)
+            .where(Lead.id == lead.id, Lead.message_ts.is_(None))
+            .values(
+                channel_id=posted["channel"],
+                message_ts=posted["ts"],
+                posted_at=lead.posted_at,
+                due_at=lead.due_at,
+            )
+        )
+        await record_event(session, lead_id=lead.id or 0, kind="posted", at=now, detail=posted)
+
+    return Sent(posted, record)
+
+
+@delivery(UPDATE_CARD)
+async def deliver_card_update(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    lead = await _load(ctx, message)
+    if lead is None:
+        return Drop("lead no longer exists")
+    if not lead.message_ts or not lead.channel_id:
+        return NotReady(timedelta(seconds=5), "card not posted yet")
+    card = lead_card(lead, ctx.settings.team, ctx.clock.now())
+    try:
+        await ctx.client.chat_update(channel=lead.channel_id, ts=lead.message_ts, **card.as_kwargs())
+    except SlackApiError as exc:
+        if exc.response.get("error") == "message_not_found":
+            return Drop("the card was deleted in Slack")
+        raise
+    return Sent({"channel": lead.channel_id, "ts": lead.message_ts})
+
+
+async def _lead_and_event(ctx: DeliveryContext, message: OutboxMessage) -> tuple[Lead | None, LeadEvent | None]:
+    async with ctx.db.session() as session:
+        lead = await session.get(Lead, message.lead_id) if message.lead_id else None
+        event = await session.get(LeadEvent, message.payload.get("event_id", 0))
+        return lead, event
+
+
+@delivery(THREAD_REPLY)
+async def deliver_thread_reply(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    lead, event = await _lead_and_event(ctx, message)
+    if lead is None or event is None:
+        return Drop("lead or event no longer exists")
+    if not lead.message_ts or not lead.channel_id:
+        return NotReady(timedelta(seconds=5), "card not posted yet")
+    reply = event_reply(lead, event, ctx.settings.team)
+    return Sent(await post_message(ctx, lead.channel_id, thread_ts=lead.message_ts, **reply.as_kwargs()))
+
+
+@delivery(REJECTION_NOTICE)
+async def deliver_rejection_notice(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    lead, event = await _lead_and_event(ctx, message)
+    if lead is None or event is None:
+        return Drop("lead or event no longer exists")
+    permalink = None
+    if lead.channel_id and lead.message_ts:
+        try:
+            link = await ctx.client.chat_getPermalink(channel=lead.channel_id, message_ts=lead.message_ts)
+            permalink = link.get("permalink")
+        except SlackApiError:
+            permalink = None  # the notice matters more than the link
+    notice = rejection_notice(lead, event, ctx.settings.team, permalink)
+    channel = ctx.settings.team.channels.marketing
+    return Sent(await post_message(ctx, channel, **notice.as_kwargs()))

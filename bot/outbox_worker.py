@@ -1,0 +1,132 @@
+"""Delivers the outbox to Slack: retries, backoff, Retry-After, and several replicas at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackRequestError
+
+from bot.deliveries import DELIVERIES, DeliveryContext, Drop, NotReady, Sent, retry_after_seconds
+from storage import outbox
+from storage.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+BATCH = 10
+LEASE = timedelta(minutes=2)
+IDLE_POLL_SECONDS = 1.0
+MAX_BACKOFF = timedelta(minutes=5)
+# Errors that a person must fix (a wrong channel, a revoked token). They are
+# retried slowly rather than dropped: the lead is stored and the card goes out
+# once the configuration is fixed.
+CONFIG_BACKOFF = timedelta(minutes=10)
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(timedelta(seconds=2 ** min(attempts, 10)), MAX_BACKOFF)
+
+
+class OutboxWorker:
+    def __init__(self, ctx: DeliveryContext, *, concurrency: int = 4) -> None:
+        self.ctx = ctx
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._concurrency = asyncio.Semaphore(concurrency)
+
+    def wake(self) -> None:
+        """Deliver now instead of at the next poll (called after a commit that queued work)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                delivered = await self.drain_once()
+            except Exception:
+                logger.exception("outbox pass failed; retrying")
+                delivered = 0
+            if delivered == 0 and not self._stopping:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=IDLE_POLL_SECONDS)
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+
+    async def drain_once(self) -> int:
+        """Attempt every due message once; returns how many were attempted."""
+        now = self.ctx.clock.now()
+        async with self.ctx.db.session() as session:
+            due = await outbox.due_messages(session, now=now, limit=BATCH)
+        leased: list[OutboxMessage] = []
+        for message in due:
+            async with self.ctx.db.session() as session:
+                if await outbox.try_lease(session, message.id or 0, now=now, lease_for=LEASE):
+                    message.attempts += 1
+                    leased.append(message)
+        await asyncio.gather(*(self._attempt(message) for message in leased))
+        return len(leased)
+
+    async def _attempt(self, message: OutboxMessage) -> None:
+        async with self._concurrency:
+            delivery = DELIVERIES.get(message.kind)
+            message_id = message.id or 0
+            if delivery is None:
+                await self._finish_dropped(message_id, f"no delivery for kind {message.kind!r}")
+                return
+            try:
+                outcome = await delivery(self.ctx, message)
+            except SlackApiError as exc:
+                await self._retry_after_error(message, exc)
+                return
+            except (SlackRequestError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+                await self._reschedule(message, backoff(message.attempts), f"network: {exc!r}")
+                return
+            except Exception as exc:
+                logger.exception("outbox %s #%s failed", message.kind, message_id)
+                await self._reschedule(message, backoff(message.attempts), f"bug: {exc!r}")
+                return
+        now = self.ctx.clock.now()
+        async with self.ctx.db.session() as session:
+            if isinstance(outcome, Sent):
+                if outcome.apply is not None:
+                    await outcome.apply(session)
+                await outbox.mark_sent(session, message_id, now=now, result=outcome.result)
+            elif isinstance(outcome, NotReady):
+                await outbox.reschedule(
+                    session,
+                    message_id,
+                    not_before=now + outcome.retry_in,
+                    error=outcome.why,
+                    count_attempt=False,
+                )
+            elif isinstance(outcome, Drop):
+                await outbox.mark_dropped(session, message_id, now=now, why=outcome.why)
+
+    async def _retry_after_error(self, message: OutboxMessage, exc: SlackApiError) -> None:
+        status = exc.response.status_code
+        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        if status == 429:
+            delay = timedelta(seconds=retry_after_seconds(exc))
+            await self._reschedule(message, delay, f"rate limited (429), retry after {delay}")
+        elif status >= 500:
+            await self._reschedule(message, backoff(message.attempts), f"Slack answered {status}")
+        else:
+            logger.error("Slack refused %s #%s: %s", message.kind, message.id, error)
+            delay = min(backoff(message.attempts), CONFIG_BACKOFF)
+            await self._reschedule(message, delay, f"Slack error: {error}")
+
+    async def _reschedule(self, message: OutboxMessage, delay: timedelta, why: str) -> None:
+        async with self.ctx.db.session() as session:
+            await outbox.reschedule(
+                session, message.id or 0, not_before=self.ctx.clock.now() + delay, error=why
+            )
+
+    async def _finish_dropped(self, message_id: int, why: str) -> None:
+        async with self.ctx.db.session() as session:
+            await outbox.mark_dropped(session, message_id, now=self.ctx.clock.now(), why=why)

@@ -1,0 +1,38 @@
+"""What listeners, endpoints and jobs share: passed in, never imported as globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock
+from bot.settings import Settings
+from storage.database import Database
+
+if TYPE_CHECKING:
+    from bot.outbox_worker import OutboxWorker
+
+
+@dataclass
+class SlackStatus:
+    """The last auth.test answer, for /healthz."""
+
+    auth_ok: bool | None = None
+    team: str | None = None
+    bot_user_id: str | None = None
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"auth": self.auth_ok, "team": self.team, "error": self.error}
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    client: AsyncWebClient
+    outbox: OutboxWorker
+    slack: SlackStatus = field(default_factory=SlackStatus)

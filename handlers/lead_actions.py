@@ -1,0 +1,86 @@
+"""Claim, Accept (SQL), Release and Reject buttons on lead cards."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.services import Services
+from handlers.payloads import parse_card_click
+from handlers.replies import answer_privately
+from messages.ids import ActionId
+from messages.metadata import RejectModalMetadata
+from messages.notices import notice, refusal_line
+from messages.reject_modal import reject_closed_modal, reject_modal
+from storage.transitions import (
+    Transition,
+    TransitionRefused,
+    accept_lead,
+    check_rejectable,
+    claim_lead,
+    release_lead,
+)
+
+TransitionFn = Callable[..., Awaitable[Transition]]
+BROKEN_BUTTON = "That button doesn't carry a lead any more; ask an admin to check the bot's logs."
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    for action_id, transition in (
+        (ActionId.CLAIM, claim_lead),
+        (ActionId.ACCEPT, accept_lead),
+        (ActionId.RELEASE, release_lead),
+    ):
+        app.action(action_id)(_transition_listener(services, transition))
+    app.action(ActionId.REJECT)(_reject_listener(services))
+
+    @app.action(ActionId.OPEN_CRM)
+    async def open_crm(ack: AsyncAck) -> None:
+        # A link button still sends an action; Slack wants it acknowledged.
+        await ack()
+
+
+def _transition_listener(services: Services, transition: TransitionFn) -> Callable[..., Awaitable[None]]:
+    async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        click = parse_card_click(body)
+        if click is None:
+            await _answer(client, body, BROKEN_BUTTON)
+            return
+        async with services.db.session() as session:
+            await transition(
+                session, lead_id=click.lead_id, user_id=click.user_id, now=services.clock.now()
+            )
+        services.outbox.wake()
+
+    listener.__name__ = f"on_{transition.__name__}"
+    return listener
+
+
+def _reject_listener(services: Services) -> Callable[..., Awaitable[None]]:
+    async def on_reject(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        click = parse_card_click(body)
+        if click is None or not click.trigger_id:
+            await _answer(client, body, BROKEN_BUTTON)
+            return
+        metadata = RejectModalMetadata(lead_id=click.lead_id, channel_id=click.channel_id)
+        # The trigger_id expires three seconds after the click: open first, check after.
+        opened = await client.views_open(
+            trigger_id=click.trigger_id, view=reject_modal(metadata, services.settings.team)
+        )
+        try:
+            async with services.db.session() as session:
+                await check_rejectable(session, lead_id=click.lead_id, user_id=click.user_id)
+        except TransitionRefused as refused:
+            view = opened["view"]
+            await client.views_update(
+                view_id=view["id"], hash=view.get("hash"), view=reject_closed_modal(refusal_line(refused))
+            )
+
+    return on_reject
+
+
+async def _answer(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    await answer_privately(client, body, notice(text))

@@ -1,0 +1,27 @@
+"""Answering one person privately, wherever they clicked or typed."""
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from handlers.payloads import user_and_channel
+from messages.slack_message import SlackMessage
+
+logger = logging.getLogger(__name__)
+
+
+async def answer_privately(client: AsyncWebClient, body: dict[str, Any], message: SlackMessage) -> None:
+    """An ephemeral message where the person acted; a DM when there is no channel (a modal)."""
+    user, channel = user_and_channel(body)
+    if not user:
+        return
+    try:
+        if channel:
+            await client.chat_postEphemeral(channel=channel, user=user, **message.as_kwargs())
+        else:
+            await client.chat_postMessage(channel=user, **message.as_kwargs())
+    except SlackApiError as exc:
+        # An ephemeral answer is a courtesy: nothing is lost if Slack refuses it.
+        logger.warning("could not answer %s: %s", user, exc.response.get("error"))

@@ -1,0 +1,23 @@
+"""Every action, block and callback id, shared by templates and listeners."""
+
+from enum import StrEnum
+
+
+class ActionId(StrEnum):
+    CLAIM = "lead_claim"
+    REJECT = "lead_reject"
+    ACCEPT = "lead_accept"
+    RELEASE = "lead_release"
+    OPEN_CRM = "lead_open_crm"
+    REJECT_REASON = "reject_reason"
+    REJECT_COMMENT = "reject_comment"
+
+
+class BlockId(StrEnum):
+    LEAD_ACTIONS = "lead_actions"
+    REJECT_REASON = "reject_reason_block"
+    REJECT_COMMENT = "reject_comment_block"
+
+
+class CallbackId(StrEnum):
+    REJECT_MODAL = "lead_reject_modal"

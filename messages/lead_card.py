@@ -1,0 +1,61 @@
+"""The lead card in the shared channel, and the DM/thread variants built from the same facts."""
+
+from datetime import datetime
+
+from bot.settings import TeamConfig
+from messages.ids import ActionId, BlockId
+from messages.metadata import LeadRef
+from messages.rendering import Mrkdwn, number, safe_url
+from messages.slack_message import SlackMessage
+from storage.models import Lead, LeadState
+
+FIELD_LABELS = {
+    "company": "Company",
+    "title": "Title",
+    "industry": "Industry",
+    "employees": "Employees",
+    "country": "Country",
+    "source": "Source",
+    "score": "Score",
+    "email": "Email",
+}
+# A deadline this close counts as "due soon" on the card.
+DUE_SOON_FRACTION = 0.25
+
+
+def sla_status(lead: Lead, now: datetime) -> str:
+    """on_time, due_soon, overdue, or met/closed for leads that no longer wait."""
+    if lead.state not in (LeadState.OPEN, LeadState.CLAIMED) or lead.due_at is None:
+        return "closed"
+    if now >= lead.due_at:
+        return "overdue"
+    window = lead.due_at - (lead.posted_at or lead.created_at)
+    if lead.due_at - now <= window * DUE_SOON_FRACTION:
+        return "due_soon"
+    return "on_time"
+
+
+def card_fields(lead: Lead, team: TeamConfig) -> list[tuple[str, str]]:
+    fields = []
+    for name in team.card.fields:
+        value = getattr(lead, name)
+        if value is None or value == "":
+            continue
+        fields.append((FIELD_LABELS[name], number(value) if name in ("employees", "score") else value))
+    return fields
+
+
+def lead_card(lead: Lead, team: TeamConfig, now: datetime) -> SlackMessage:
+    reason = team.reason(lead.rejection_reason) if lead.rejection_reason else None
+    return SlackMessage.from_template(
+        "lead_card.json.j2",
+        lead=lead,
+        state=str(lead.state),
+        fields=card_fields(lead, team),
+        status=sla_status(lead, now),
+        reason_label=reason.label if reason else lead.rejection_reason,
+        crm_url=safe_url(lead.crm_url),
+        ref=Mrkdwn(LeadRef(lead_id=lead.id or 0).dump()),
+        ActionId=ActionId,
+        BlockId=BlockId,
+    )

@@ -1,0 +1,37 @@
+"""What travels inside a button's `value` or a modal's `private_metadata`.
+
+Slack gives these back untouched, but anybody can forge a request body only
+with the signing secret; still, every field is validated when it returns.
+"""
+
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class _Metadata(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def dump(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+    @classmethod
+    def load(cls, raw: str | None) -> Self | None:
+        if not raw:
+            return None
+        try:
+            return cls.model_validate_json(raw)
+        except ValidationError:
+            return None
+
+
+class LeadRef(_Metadata):
+    """A button on a lead card or a lead DM."""
+
+    lead_id: int
+
+
+class RejectModalMetadata(_Metadata):
+    lead_id: int
+    # Where the click came from, so the person can be answered there.
+    channel_id: str | None = None

@@ -1,0 +1,41 @@
+"""The audit trail of a lead."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import LeadEvent
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    lead_id: int,
+    kind: str,
+    at: datetime,
+    actor_id: str | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> LeadEvent:
+    event = LeadEvent(
+        lead_id=lead_id,
+        kind=kind,
+        actor_id=actor_id,
+        from_state=from_state,
+        to_state=to_state,
+        at=at,
+        detail=detail or {},
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def lead_events(session: AsyncSession, lead_id: int) -> list[LeadEvent]:
+    rows = await session.exec(
+        select(LeadEvent).where(LeadEvent.lead_id == lead_id).order_by(LeadEvent.id)
+    )
+    return list(rows.all())

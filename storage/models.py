@@ -1,0 +1,119 @@
+"""What Handoff stores. Only classes with table=True are tables."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class LeadState(StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"
+    ACCEPTED = "accepted"  # sales-accepted lead (SQL)
+    REJECTED = "rejected"  # returned to marketing for nurture
+
+
+OPEN_STATES = (LeadState.OPEN, LeadState.CLAIMED)
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), **kwargs))
+
+
+class Lead(SQLModel, table=True):
+    __tablename__ = "leads"
+    __table_args__ = (
+        # Duplicate detection: same email and source within the dedup window.
+        Index("ix_leads_email_source_created", "email", "source", "created_at"),
+        # The SLA sweep and "what is open" questions read open leads by deadline.
+        Index("ix_leads_state_due", "state", "due_at"),
+        Index("ix_leads_created", "created_at"),
+        Index("ix_leads_owner_state", "owner_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str | None = Field(default=None, max_length=200, unique=True)
+    email: str = Field(max_length=320)
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+    company: str | None = Field(default=None, max_length=300)
+    title: str | None = Field(default=None, max_length=300)
+    industry: str | None = Field(default=None, max_length=200)
+    employees: int | None = None
+    country: str | None = Field(default=None, max_length=100)
+    source: str | None = Field(default=None, max_length=200)
+    score: float | None = None
+    reason: str | None = Field(default=None, max_length=1000)
+    crm_url: str | None = Field(default=None, max_length=2000)
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+    state: str = Field(default=LeadState.OPEN, max_length=20)
+    owner_id: str | None = Field(default=None, max_length=40)
+    created_at: datetime = _utc(nullable=False)
+    posted_at: datetime | None = _utc()
+    due_at: datetime | None = _utc()
+    claimed_at: datetime | None = _utc()
+    closed_at: datetime | None = _utc()
+    channel_id: str | None = Field(default=None, max_length=40)
+    message_ts: str | None = Field(default=None, max_length=40)
+    rejection_reason: str | None = Field(default=None, max_length=40)
+    rejection_comment: str | None = Field(default=None, max_length=3000)
+
+    @property
+    def display_name(self) -> str:
+        name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return name or self.email
+
+
+class LeadEvent(SQLModel, table=True):
+    """One row per thing that happened to a lead: the audit trail and the thread replies."""
+
+    __tablename__ = "lead_events"
+    __table_args__ = (Index("ix_lead_events_lead", "lead_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="leads.id", nullable=False)
+    kind: str = Field(max_length=40)
+    actor_id: str | None = Field(default=None, max_length=40)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str | None = Field(default=None, max_length=20)
+    at: datetime = _utc(nullable=False)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DROPPED = "dropped"  # no longer meaningful (e.g. its lead closed); kept for the record
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Work for Slack, stored before it is attempted so that nothing is lost.
+
+    `dedup_key` makes once-only work (one card per lead, one nudge per offset)
+    a unique row: a second insert with the same key is a no-op.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("dedup_key", name="uq_outbox_dedup_key"),
+        Index("ix_outbox_due", "state", "not_before"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    lead_id: int | None = Field(default=None, foreign_key="leads.id")
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    dedup_key: str | None = Field(default=None, max_length=200)
+    state: str = Field(default=OutboxState.PENDING, max_length=20)
+    attempts: int = 0
+    created_at: datetime = _utc(nullable=False)
+    not_before: datetime = _utc(nullable=False)
+    lease_until: datetime | None = _utc()
+    sent_at: datetime | None = _utc()
+    last_error: str | None = Field(default=None, max_length=500)
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

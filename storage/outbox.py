@@ -1,0 +1,117 @@
+"""The outbox: Slack work stored in the same transaction as the change that causes it."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlmodel import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import OutboxMessage, OutboxState
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    kind: str,
+    now: datetime,
+    lead_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    dedup_key: str | None = None,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue one piece of Slack work. With a dedup_key, a second call is a no-op; returns whether it was queued."""
+    values = {
+        "kind": kind,
+        "lead_id": lead_id,
+        "payload": payload or {},
+        "dedup_key": dedup_key,
+        "state": OutboxState.PENDING,
+        "attempts": 0,
+        "created_at": now,
+        "not_before": not_before or now,
+        "result": {},
+    }
+    connection = await session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(OutboxMessage).values(**values)
+    if dedup_key is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=["dedup_key"])
+    result = await session.exec(statement)
+    return bool(result.rowcount)
+
+
+async def due_messages(session: AsyncSession, *, now: datetime, limit: int) -> list[OutboxMessage]:
+    rows = await session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.state == OutboxState.PENDING,
+            OutboxMessage.not_before <= now,
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+        )
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def try_lease(session: AsyncSession, message_id: int, *, now: datetime, lease_for: timedelta) -> bool:
+    """Take a message for delivery; exactly one process wins it until the lease runs out."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.state == OutboxState.PENDING,
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+        )
+        .values(lease_until=now + lease_for, attempts=OutboxMessage.attempts + 1)
+    )
+    return result.rowcount == 1
+
+
+async def mark_sent(
+    session: AsyncSession, message_id: int, *, now: datetime, result: dict[str, Any] | None = None
+) -> None:
+    await session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(state=OutboxState.SENT, sent_at=now, lease_until=None, result=result or {}, last_error=None)
+    )
+
+
+async def mark_dropped(session: AsyncSession, message_id: int, *, now: datetime, why: str) -> None:
+    await session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(state=OutboxState.DROPPED, sent_at=now, lease_until=None, last_error=why[:500])
+    )
+
+
+async def reschedule(
+    session: AsyncSession, message_id: int, *, not_before: datetime, error: str, count_attempt: bool = True
+) -> None:
+    values: dict[str, Any] = {"not_before": not_before, "lease_until": None, "last_error": error[:500]}
+    if not count_attempt:
+        values["attempts"] = OutboxMessage.attempts - 1
+    await session.exec(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+
+
+async def pending_summary(session: AsyncSession) -> dict[str, Any]:
+    row = (
+        await session.exec(
+            select(func.count(), func.min(OutboxMessage.created_at)).where(
+                OutboxMessage.state == OutboxState.PENDING
+            )
+        )
+    ).one()
+    last_error = (
+        await session.exec(
+            select(OutboxMessage.last_error)
+            .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.last_error.is_not(None))
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return {"pending": row[0], "oldest_created_at": row[1], "last_error": last_error}

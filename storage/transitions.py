@@ -1,0 +1,198 @@
+"""The lead's state machine. Each transition is one conditional UPDATE: the row count decides.
+
+    open --claim--> claimed --accept--> accepted
+      |               |  \\--release--> open
+      |               \\----reject----> rejected
+      \\------------------reject------> rejected
+
+A click that lost a race, a double click, Slack replaying a request or a click
+on a stale card all reach the same UPDATE and find its condition false; they
+raise TransitionRefused with the lead as it is now, and nothing is written.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.sql import ColumnElement
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.events import record_event
+from storage.models import Lead, LeadEvent, LeadState
+from storage.outbox import enqueue
+
+UPDATE_CARD = "update_card"
+THREAD_REPLY = "thread_reply"
+REJECTION_NOTICE = "rejection_notice"
+
+
+class Action(StrEnum):
+    CLAIM = "claim"
+    ACCEPT = "accept"
+    RELEASE = "release"
+    REJECT = "reject"
+
+
+class TransitionRefused(Exception):
+    """The lead is not in a state where this person can do this; `lead` is how it is now."""
+
+    def __init__(self, action: Action, actor_id: str, lead: Lead | None) -> None:
+        self.action = action
+        self.actor_id = actor_id
+        self.lead = lead
+        state = lead.state if lead else "missing"
+        super().__init__(f"{action} refused for {actor_id}: lead is {state}")
+
+
+@dataclass(frozen=True)
+class Transition:
+    lead: Lead
+    event: LeadEvent
+
+
+def _guard(action: Action, actor_id: str) -> ColumnElement[bool]:
+    owned = and_(Lead.state == LeadState.CLAIMED, Lead.owner_id == actor_id)
+    if action is Action.CLAIM:
+        return Lead.state == LeadState.OPEN
+    if action is Action.REJECT:
+        # Anyone may reject an unclaimed lead; a claimed lead belongs to its claimer.
+        return or_(Lead.state == LeadState.OPEN, owned)
+    return owned
+
+
+async def _apply(
+    session: AsyncSession,
+    *,
+    action: Action,
+    lead_id: int,
+    actor_id: str,
+    now: datetime,
+    to_state: LeadState,
+    values: dict[str, Any],
+    kind: str,
+    detail: dict[str, Any] | None = None,
+) -> Transition:
+    before = await session.get(Lead, lead_id)
+    if before is None:
+        raise TransitionRefused(action, actor_id, None)
+    from_state = before.state
+    result = await session.exec(
+        update(Lead)
+        .where(Lead.id == lead_id, Lead.message_ts.is_not(None), _guard(action, actor_id))
+        .values(state=to_state, **values)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(before)
+    if result.rowcount != 1:
+        raise TransitionRefused(action, actor_id, before)
+    event = await record_event(
+        session,
+        lead_id=lead_id,
+        kind=kind,
+        at=now,
+        actor_id=actor_id,
+        from_state=from_state,
+        to_state=to_state,
+        detail=detail,
+    )
+    # The card is rendered from the lead when the update is sent, so a late
+    # update never shows an older state than the database holds.
+    await enqueue(session, kind=UPDATE_CARD, lead_id=lead_id, now=now)
+    await enqueue(
+        session,
+        kind=THREAD_REPLY,
+        lead_id=lead_id,
+        payload={"event_id": event.id},
+        dedup_key=f"reply:{event.id}",
+        now=now,
+    )
+    return Transition(lead=before, event=event)
+
+
+async def claim_lead(session: AsyncSession, *, lead_id: int, user_id: str, now: datetime) -> Transition:
+    return await _apply(
+        session,
+        action=Action.CLAIM,
+        lead_id=lead_id,
+        actor_id=user_id,
+        now=now,
+        to_state=LeadState.CLAIMED,
+        values={"owner_id": user_id, "claimed_at": now},
+        kind="claimed",
+    )
+
+
+async def accept_lead(session: AsyncSession, *, lead_id: int, user_id: str, now: datetime) -> Transition:
+    return await _apply(
+        session,
+        action=Action.ACCEPT,
+        lead_id=lead_id,
+        actor_id=user_id,
+        now=now,
+        to_state=LeadState.ACCEPTED,
+        values={"closed_at": now},
+        kind="accepted",
+    )
+
+
+async def release_lead(session: AsyncSession, *, lead_id: int, user_id: str, now: datetime) -> Transition:
+    return await _apply(
+        session,
+        action=Action.RELEASE,
+        lead_id=lead_id,
+        actor_id=user_id,
+        now=now,
+        to_state=LeadState.OPEN,
+        values={"owner_id": None, "claimed_at": None},
+        kind="released",
+    )
+
+
+async def reject_lead(
+    session: AsyncSession,
+    *,
+    lead_id: int,
+    user_id: str,
+    reason_id: str,
+    comment: str | None,
+    now: datetime,
+) -> Transition:
+    transition = await _apply(
+        session,
+        action=Action.REJECT,
+        lead_id=lead_id,
+        actor_id=user_id,
+        now=now,
+        to_state=LeadState.REJECTED,
+        values={
+            "owner_id": user_id,
+            "closed_at": now,
+            "rejection_reason": reason_id,
+            "rejection_comment": comment,
+        },
+        kind="rejected",
+        detail={"reason": reason_id, "comment": comment},
+    )
+    await enqueue(
+        session,
+        kind=REJECTION_NOTICE,
+        lead_id=lead_id,
+        payload={"event_id": transition.event.id},
+        dedup_key=f"rejection:{transition.event.id}",
+        now=now,
+    )
+    return transition
+
+
+async def check_rejectable(session: AsyncSession, *, lead_id: int, user_id: str) -> Lead:
+    """Raise TransitionRefused now rather than after someone fills in the reject form."""
+    lead = await session.get(Lead, lead_id)
+    if lead is None or lead.message_ts is None:
+        raise TransitionRefused(Action.REJECT, user_id, lead)
+    if lead.state == LeadState.OPEN or (
+        lead.state == LeadState.CLAIMED and lead.owner_id == user_id
+    ):
+        return lead
+    raise TransitionRefused(Action.REJECT, user_id, lead)

@@ -1,0 +1,101 @@
+"""Running the real bot on a real port, in a thread with its own event loop.
+
+The bot gets its own loop so that tests (sync or async) talk to it over HTTP
+exactly as Slack and marketing automation do, and so that a test can stop it
+and start a fresh one on the same database (a restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import uvicorn
+
+from bot.app import HandoffApp, create_app
+from bot.clock import Clock
+from bot.settings import Settings
+from storage.database import Database
+
+
+class BotServer:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.handoff: HandoffApp | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> BotServer:
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                db = Database(self.settings.database_url)
+                self.handoff = create_app(self.settings, db=db, clock=self.clock)
+                config = uvicorn.Config(self.handoff.http, log_level="warning", lifespan="on")
+                self._server = uvicorn.Server(config)
+                self._server.config.install_signal_handlers = False  # type: ignore[attr-defined]
+                ready.set()
+                loop.run_until_complete(self._server.serve(sockets=[self._sock]))
+                loop.run_until_complete(db.dispose())
+            except BaseException as exc:
+                failure.append(exc)
+                ready.set()
+            finally:
+                loop.close()
+
+        self._thread = threading.Thread(target=serve, name=f"bot-{self.port}", daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        if failure:
+            raise failure[0]
+        deadline = time.monotonic() + 10
+        while not (self._server and self._server.started):
+            if time.monotonic() > deadline:
+                raise RuntimeError("bot server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._server:
+            self._server.should_exit = True
+        if self._thread:
+            self._thread.join(20)
+
+    def call(self, coroutine_factory: Callable[[], Any]) -> Any:
+        """Run a coroutine on the bot's own loop (e.g. to read its in-memory state)."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coroutine_factory(), self._loop).result(10)
+
+    def post_leads(self, body: Any, *, token: str | None = None, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token or self.settings.intake_token.get_secret_value()}"}  # type: ignore[union-attr]
+        headers.update(kwargs.pop("headers", {}))
+        return httpx.post(f"{self.url}/api/leads", json=body, headers=headers, timeout=10, **kwargs)
+
+
+def wait_for(predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition") -> Any:
+    """Poll until predicate() is truthy; the bot works asynchronously after each request."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
