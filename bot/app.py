@@ -48,7 +48,9 @@ class HandoffApp:
 
 def slack_client(settings: Settings) -> AsyncWebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(token=token, base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS)
+    return AsyncWebClient(
+        token=token, base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS
+    )
 
 
 def create_app(

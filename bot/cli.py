@@ -65,7 +65,8 @@ def run(ctx: click.Context, host: str, port: int | None) -> None:
     if missing:
         _fail(
             [f"{name} is not set" for name in missing],
-            "handoff run needs these environment variables (try `handoff demo` to run without Slack):",
+            "handoff run needs these environment variables "
+            "(try `handoff demo` to run without Slack):",
         )
     upgrade_database(settings.database_url)
     handoff = create_app(settings)
@@ -100,13 +101,17 @@ def check(ctx: click.Context) -> None:
     if missing:
         _fail([f"{name}: is not set" for name in missing], "Problems found:")
     team = settings.team
-    out.print(f"[green]OK[/] {settings.config_path}: cards go to {team.channels.leads}, "
-              f"rejections to {team.channels.marketing}, SLA {team.sla.respond_within}, "
-              f"{len(team.rejection_reasons)} rejection reasons; database {settings.database_url.split('://')[0]}.")
+    out.print(
+        f"[green]OK[/] {settings.config_path}: cards go to {team.channels.leads}, "
+        f"rejections to {team.channels.marketing}, SLA {team.sla.respond_within}, "
+        f"{len(team.rejection_reasons)} rejection reasons; database {settings.database_url.split('://')[0]}."
+    )
 
 
 @main.command()
-@click.option("--url", required=True, help="Public base URL of the bot, e.g. https://handoff.example.com")
+@click.option(
+    "--url", required=True, help="Public base URL of the bot, e.g. https://handoff.example.com"
+)
 @click.option("--name", default="Handoff", show_default=True, help="App name shown in Slack.")
 def manifest(url: str, name: str) -> None:
     """Print a Slack app manifest (YAML) for 'Create an app from a manifest'."""
@@ -170,7 +175,9 @@ async def _import(settings: Settings, file: Path, file_format: str) -> dict[str,
             summary["created" if outcome.status is IngestStatus.CREATED else "duplicate"] += 1
         chunk.clear()
 
-    with Progress(TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+    with Progress(
+        TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as bar:
         task = bar.add_task("import", total=len(rows))
         for row in rows:
             bar.advance(task)

@@ -39,8 +39,10 @@ class ManualClock:
     def advance(self, delta: timedelta) -> datetime:
         with self._lock:
             self._anchor += delta
-            return self._anchor if not self._running else self._anchor + (
-                datetime.now(UTC) - self._anchor_real
+            return (
+                self._anchor
+                if not self._running
+                else self._anchor + (datetime.now(UTC) - self._anchor_real)
             )
 
     def set(self, moment: datetime) -> None:

@@ -146,7 +146,9 @@ async def deliver_card_update(ctx: DeliveryContext, message: OutboxMessage) -> O
         return NotReady(timedelta(seconds=5), "card not posted yet")
     card = lead_card(lead, ctx.settings.team, ctx.clock.now())
     try:
-        await ctx.client.chat_update(channel=lead.channel_id, ts=lead.message_ts, **card.as_kwargs())
+        await ctx.client.chat_update(
+            channel=lead.channel_id, ts=lead.message_ts, **card.as_kwargs()
+        )
     except SlackApiError as exc:
         if exc.response.get("error") == "message_not_found":
             return Drop("the card was deleted in Slack")
@@ -154,7 +156,9 @@ async def deliver_card_update(ctx: DeliveryContext, message: OutboxMessage) -> O
     return Sent({"channel": lead.channel_id, "ts": lead.message_ts})
 
 
-async def _lead_and_event(ctx: DeliveryContext, message: OutboxMessage) -> tuple[Lead | None, LeadEvent | None]:
+async def _lead_and_event(
+    ctx: DeliveryContext, message: OutboxMessage
+) -> tuple[Lead | None, LeadEvent | None]:
     async with ctx.db.session() as session:
         lead = await session.get(Lead, message.lead_id) if message.lead_id else None
         event = await session.get(LeadEvent, message.payload.get("event_id", 0))
@@ -169,7 +173,9 @@ async def deliver_thread_reply(ctx: DeliveryContext, message: OutboxMessage) -> 
     if not lead.message_ts or not lead.channel_id:
         return NotReady(timedelta(seconds=5), "card not posted yet")
     reply = event_reply(lead, event, ctx.settings.team)
-    return Sent(await post_message(ctx, lead.channel_id, thread_ts=lead.message_ts, **reply.as_kwargs()))
+    return Sent(
+        await post_message(ctx, lead.channel_id, thread_ts=lead.message_ts, **reply.as_kwargs())
+    )
 
 
 @delivery(REJECTION_NOTICE)
@@ -180,7 +186,9 @@ async def deliver_rejection_notice(ctx: DeliveryContext, message: OutboxMessage)
     permalink = None
     if lead.channel_id and lead.message_ts:
         try:
-            link = await ctx.client.chat_getPermalink(channel=lead.channel_id, message_ts=lead.message_ts)
+            link = await ctx.client.chat_getPermalink(
+                channel=lead.channel_id, message_ts=lead.message_ts
+            )
             permalink = link.get("permalink")
         except SlackApiError:
             permalink = None  # the notice matters more than the link

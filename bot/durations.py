@@ -9,7 +9,7 @@ _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 def parse_duration(text: str | int | float | timedelta) -> timedelta:
-    """Parse "24h"-style text; bare numbers are seconds. Raises ValueError with the accepted form."""
+    """Parse "24h"-style text; bare numbers are seconds. ValueError names the accepted form."""
     if isinstance(text, timedelta):
         return text
     if isinstance(text, bool):

@@ -25,7 +25,9 @@ def detect_format(path: Path) -> str:
         return "csv"
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
-    raise ValueError(f"{path.name}: cannot tell the format from the extension; use --format csv|jsonl")
+    raise ValueError(
+        f"{path.name}: cannot tell the format from the extension; use --format csv|jsonl"
+    )
 
 
 def read_rows(path: Path, file_format: str) -> Iterator[FileRow]:
@@ -50,7 +52,9 @@ def _read_csv(path: Path) -> Iterator[FileRow]:
                 cell = value.strip() if isinstance(value, str) else value
                 if cell in ("", None):
                     continue
-                (data if key in LEAD_COLUMNS else extra)[key if key in LEAD_COLUMNS else column] = cell
+                (data if key in LEAD_COLUMNS else extra)[key if key in LEAD_COLUMNS else column] = (
+                    cell
+                )
             else:
                 if extra:
                     data["fields"] = extra

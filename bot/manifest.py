@@ -26,12 +26,14 @@ SLASH_COMMAND = "/leadfeedback"
 def app_manifest(base_url: str, *, name: str = "Handoff") -> dict[str, Any]:
     parts = urlsplit(base_url.strip())
     if parts.scheme != "https" or not parts.netloc:
-        raise ValueError("must be the bot's public https:// URL (Slack sends requests only to https)")
+        raise ValueError(
+            "must be the bot's public https:// URL (Slack sends requests only to https)"
+        )
     events_url = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}/slack/events"
     return {
         "display_information": {
             "name": name,
-            "description": "Hands marketing's qualified leads to sales and brings the feedback back.",
+            "description": "Hands marketing's qualified leads to sales and brings back why.",
             "background_color": "#1d3557",
         },
         "features": {

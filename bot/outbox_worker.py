@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -52,10 +53,8 @@ class OutboxWorker:
                 logger.exception("outbox pass failed; retrying")
                 delivered = 0
             if delivered == 0 and not self._stopping:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=IDLE_POLL_SECONDS)
-                except TimeoutError:
-                    pass
                 self._wake.clear()
 
     async def drain_once(self) -> int:

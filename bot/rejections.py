@@ -1,4 +1,4 @@
-"""The rule for a complete rejection: a known reason, and a comment where the reason asks for one."""
+"""A complete rejection: a known reason, and a comment where the reason asks for one."""
 
 from dataclasses import dataclass
 
@@ -14,7 +14,7 @@ class RejectionForm:
 
 
 def rejection_problems(form: RejectionForm, team: TeamConfig) -> dict[str, str]:
-    """Problems keyed by form field ("reason", "comment"); empty when the rejection can be stored."""
+    """Problems keyed by form field ("reason", "comment"); empty when it can be stored."""
     problems: dict[str, str] = {}
     reason = team.reason(form.reason_id) if form.reason_id else None
     if reason is None:

@@ -106,9 +106,9 @@ class SlaConfig(_Strict):
     business_hours: BusinessHours | None = None
     holidays: Holidays = Field(default_factory=Holidays)
     on_duty: People = Field(default_factory=People)
-    escalate_to: Annotated[str, Field(pattern=r"^([UWCG][A-Z0-9]{2,}|#[a-z0-9_-]{1,80})$")] | None = (
-        None
-    )
+    escalate_to: (
+        Annotated[str, Field(pattern=r"^([UWCG][A-Z0-9]{2,}|#[a-z0-9_-]{1,80})$")] | None
+    ) = None
     reassign_on_breach: bool = False
     sweep_every: Duration = timedelta(minutes=1)
 
@@ -127,7 +127,13 @@ class IntakeConfig(_Strict):
 class CardConfig(_Strict):
     fields: list[Literal[CARD_FIELD_NAMES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: [
-            "company", "title", "industry", "employees", "country", "source", "score"
+            "company",
+            "title",
+            "industry",
+            "employees",
+            "country",
+            "source",
+            "score",
         ]
     )
 
@@ -163,7 +169,9 @@ class TeamConfig(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin")
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin"
+            ) from None
         return value
 
     @field_validator("rejection_reasons")
@@ -244,7 +252,10 @@ def load_settings(
     database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     if not re.match(r"^(sqlite|postgres(ql)?)(\+\w+)?://", database_url):
         problems.append(
-            Problem("DATABASE_URL", "must start with sqlite:/// or postgresql:// (other stores are not supported)")
+            Problem(
+                "DATABASE_URL",
+                "must start with sqlite:/// or postgresql:// (other stores are not supported)",
+            )
         )
     api_url = env.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
     if not re.match(r"^https?://", api_url):
@@ -298,7 +309,9 @@ def _load_team(path: Path, problems: list[Problem]) -> TeamConfig | None:
     secret_keys = list(_find_secret_keys(raw))
     for key in secret_keys:
         problems.append(
-            Problem(key, "secrets are read only from the environment; remove this key from app.yaml")
+            Problem(
+                key, "secrets are read only from the environment; remove this key from app.yaml"
+            )
         )
     if secret_keys:
         return None
@@ -352,5 +365,7 @@ def _secret(
     elif prefix and not value.startswith(prefix):
         problems.append(Problem(name, f"must start with {prefix} (the app's bot token)"))
     elif len(value) < min_length:
-        problems.append(Problem(name, f"is too short to be safe (at least {min_length} characters)"))
+        problems.append(
+            Problem(name, f"is too short to be safe (at least {min_length} characters)")
+        )
     return SecretStr(value)

@@ -22,9 +22,12 @@ def signature_problem(
         return "request timestamp is more than 5 minutes away from now (replayed or clock skew)"
     if not signature:
         return "missing X-Slack-Signature header"
-    expected = "v0=" + hmac.new(
-        secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256
-    ).hexdigest()
+    expected = (
+        "v0="
+        + hmac.new(
+            secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256
+        ).hexdigest()
+    )
     if not hmac.compare_digest(expected.encode(), signature.encode()):
         return "signature does not match the body"
     return None

@@ -1,9 +1,9 @@
 """POST /api/leads: marketing automation hands over MQLs."""
 
 import hmac
-from collections.abc import Awaitable, Callable
 import json
 import logging
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.requests import Request
@@ -17,7 +17,9 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def error_response(status: int, error: str, message: str, errors: list[FieldError] | None = None) -> JSONResponse:
+def error_response(
+    status: int, error: str, message: str, errors: list[FieldError] | None = None
+) -> JSONResponse:
     body: dict[str, object] = {"error": error, "message": message}
     if errors is not None:
         body["errors"] = [e.model_dump(exclude_none=True) for e in errors]
@@ -51,17 +53,30 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
 def make_intake_endpoint(services: Services) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def intake(request: Request) -> JSONResponse:
         if not bearer_ok(request, services):
-            return error_response(401, "unauthorized", "Send Authorization: Bearer <HANDOFF_INTAKE_TOKEN>.")
+            return error_response(
+                401, "unauthorized", "Send Authorization: Bearer <HANDOFF_INTAKE_TOKEN>."
+            )
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            return error_response(415, "unsupported_media_type", "Send the leads as application/json.")
+            return error_response(
+                415, "unsupported_media_type", "Send the leads as application/json."
+            )
         body = await read_limited(request, MAX_BODY_BYTES)
         if body is None:
-            return error_response(413, "payload_too_large", "The body is over 1 MiB; send at most 500 leads per request.")
+            return error_response(
+                413,
+                "payload_too_large",
+                "The body is over 1 MiB; send at most 500 leads per request.",
+            )
         try:
             data = json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return error_response(422, "invalid_json", "The body is not valid JSON.", [FieldError(field="(body)", message=str(exc))])
+            return error_response(
+                422,
+                "invalid_json",
+                "The body is not valid JSON.",
+                [FieldError(field="(body)", message=str(exc))],
+            )
         unwrapped = unwrap_intake_body(data)
         if isinstance(unwrapped, FieldError):
             return error_response(422, "invalid_body", unwrapped.message, [unwrapped])
@@ -70,17 +85,23 @@ def make_intake_endpoint(services: Services) -> Callable[[Request], Awaitable[JS
         if errors:
             if not is_batch:
                 errors = [e.model_copy(update={"index": None}) for e in errors]
-            return error_response(422, "invalid_leads", "Nothing was stored: fix the fields listed in errors.", errors)
+            return error_response(
+                422, "invalid_leads", "Nothing was stored: fix the fields listed in errors.", errors
+            )
         try:
             outcomes = await _store(services, leads)
         except OperationalError:
             logger.exception("database unavailable during intake")
-            return error_response(503, "database_unavailable", "The lead store is not answering; retry later.")
+            return error_response(
+                503, "database_unavailable", "The lead store is not answering; retry later."
+            )
         services.outbox.wake()
         created = sum(o.status is IngestStatus.CREATED for o in outcomes)
         status = 201 if created else 200
         if not is_batch:
-            return JSONResponse({"id": outcomes[0].id, "status": outcomes[0].status}, status_code=status)
+            return JSONResponse(
+                {"id": outcomes[0].id, "status": outcomes[0].status}, status_code=status
+            )
         return JSONResponse(
             {
                 "leads": [{"id": o.id, "status": o.status} for o in outcomes],

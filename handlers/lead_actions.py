@@ -7,6 +7,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.services import Services
+from handlers.errors import answer_error
 from handlers.payloads import parse_card_click
 from handlers.replies import answer_privately
 from messages.ids import ActionId
@@ -41,17 +42,23 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
 
 
-def _transition_listener(services: Services, transition: TransitionFn) -> Callable[..., Awaitable[None]]:
+def _transition_listener(
+    services: Services, transition: TransitionFn
+) -> Callable[..., Awaitable[None]]:
     async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         click = parse_card_click(body)
         if click is None:
             await _answer(client, body, BROKEN_BUTTON)
             return
-        async with services.db.session() as session:
-            await transition(
-                session, lead_id=click.lead_id, user_id=click.user_id, now=services.clock.now()
-            )
+        try:
+            async with services.db.session() as session:
+                await transition(
+                    session, lead_id=click.lead_id, user_id=click.user_id, now=services.clock.now()
+                )
+        except Exception as error:
+            await answer_error(error, body, client)
+            return
         services.outbox.wake()
 
     listener.__name__ = f"on_{transition.__name__}"
@@ -66,18 +73,23 @@ def _reject_listener(services: Services) -> Callable[..., Awaitable[None]]:
             await _answer(client, body, BROKEN_BUTTON)
             return
         metadata = RejectModalMetadata(lead_id=click.lead_id, channel_id=click.channel_id)
-        # The trigger_id expires three seconds after the click: open first, check after.
-        opened = await client.views_open(
-            trigger_id=click.trigger_id, view=reject_modal(metadata, services.settings.team)
-        )
         try:
-            async with services.db.session() as session:
-                await check_rejectable(session, lead_id=click.lead_id, user_id=click.user_id)
-        except TransitionRefused as refused:
-            view = opened["view"]
-            await client.views_update(
-                view_id=view["id"], hash=view.get("hash"), view=reject_closed_modal(refusal_line(refused))
+            # The trigger_id expires three seconds after the click: open first, check after.
+            opened = await client.views_open(
+                trigger_id=click.trigger_id, view=reject_modal(metadata, services.settings.team)
             )
+            try:
+                async with services.db.session() as session:
+                    await check_rejectable(session, lead_id=click.lead_id, user_id=click.user_id)
+            except TransitionRefused as refused:
+                view = opened["view"]
+                await client.views_update(
+                    view_id=view["id"],
+                    hash=view.get("hash"),
+                    view=reject_closed_modal(refusal_line(refused)),
+                )
+        except Exception as error:
+            await answer_error(error, body, client)
 
     return on_reject
 

@@ -35,7 +35,9 @@ def parse_card_click(body: dict[str, Any]) -> CardClick | None:
     )
 
 
-def parse_reject_submission(view: dict[str, Any]) -> tuple[RejectModalMetadata | None, RejectionForm]:
+def parse_reject_submission(
+    view: dict[str, Any],
+) -> tuple[RejectModalMetadata | None, RejectionForm]:
     values = (view.get("state") or {}).get("values") or {}
     reason = (values.get(BlockId.REJECT_REASON) or {}).get(ActionId.REJECT_REASON) or {}
     comment = (values.get(BlockId.REJECT_COMMENT) or {}).get(ActionId.REJECT_COMMENT) or {}

@@ -12,15 +12,21 @@ from messages.notices import refusal_line
 from messages.reject_modal import reject_closed_modal
 from storage.transitions import TransitionRefused, reject_lead
 
+LOST_LEAD = "This form lost its lead; close it and click Reject again."
 FIELD_BLOCKS = {"reason": BlockId.REJECT_REASON, "comment": BlockId.REJECT_COMMENT}
 
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.view(CallbackId.REJECT_MODAL)
-    async def on_reject_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def on_reject_submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
         metadata, form = parse_reject_submission(view)
         if metadata is None:
-            await ack(response_action="errors", errors={BlockId.REJECT_REASON: "This form lost its lead; close it and click Reject again."})
+            await ack(
+                response_action="errors",
+                errors={BlockId.REJECT_REASON: LOST_LEAD},
+            )
             return
         problems = rejection_problems(form, services.settings.team)
         if problems:

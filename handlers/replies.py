@@ -12,7 +12,9 @@ from messages.slack_message import SlackMessage
 logger = logging.getLogger(__name__)
 
 
-async def answer_privately(client: AsyncWebClient, body: dict[str, Any], message: SlackMessage) -> None:
+async def answer_privately(
+    client: AsyncWebClient, body: dict[str, Any], message: SlackMessage
+) -> None:
     """An ephemeral message where the person acted; a DM when there is no channel (a modal)."""
     user, channel = user_and_channel(body)
     if not user:

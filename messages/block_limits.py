@@ -1,4 +1,4 @@
-"""Block Kit's size limits, named once: the renderer enforces them, the fake workspace checks them."""
+"""Block Kit's size limits, named once for the renderer that enforces them."""
 
 MAX_HEADER_TEXT = 150
 MAX_SECTION_TEXT = 3000

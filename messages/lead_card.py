@@ -41,7 +41,9 @@ def card_fields(lead: Lead, team: TeamConfig) -> list[tuple[str, str]]:
         value = getattr(lead, name)
         if value is None or value == "":
             continue
-        fields.append((FIELD_LABELS[name], number(value) if name in ("employees", "score") else value))
+        fields.append(
+            (FIELD_LABELS[name], number(value) if name in ("employees", "score") else value)
+        )
     return fields
 
 

@@ -1,8 +1,8 @@
 """Short messages about a lead: refusals, thread replies, the marketing channel notice."""
 
 from bot.settings import TeamConfig
-from messages.slack_message import SlackMessage
 from messages.rendering import Mrkdwn, mention
+from messages.slack_message import SlackMessage
 from storage.models import Lead, LeadEvent, LeadState
 from storage.transitions import Action, TransitionRefused
 

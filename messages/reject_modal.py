@@ -9,7 +9,9 @@ from messages.rendering import Mrkdwn, render
 from storage.models import Lead
 
 
-def reject_modal(metadata: RejectModalMetadata, team: TeamConfig, lead: Lead | None = None) -> dict[str, Any]:
+def reject_modal(
+    metadata: RejectModalMetadata, team: TeamConfig, lead: Lead | None = None
+) -> dict[str, Any]:
     """The form. `lead` is optional because the modal opens before the lead is read."""
     required = [r.label for r in team.rejection_reasons if r.comment_required]
     return render(

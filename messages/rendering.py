@@ -183,7 +183,9 @@ def fit_to_limits(node: Any, limit: int = limits.MAX_MESSAGE_TEXT) -> Any:
         elif key == "fields" and kind == "section" and isinstance(value, list):
             result[key] = fit_to_limits(value[: limits.MAX_FIELDS], limits.MAX_FIELD_TEXT)
         elif key == "elements" and kind == "context" and isinstance(value, list):
-            result[key] = fit_to_limits(value[: limits.MAX_CONTEXT_ELEMENTS], limits.MAX_SECTION_TEXT)
+            result[key] = fit_to_limits(
+                value[: limits.MAX_CONTEXT_ELEMENTS], limits.MAX_SECTION_TEXT
+            )
         else:
             result[key] = fit_to_limits(
                 value, _TEXT_LIMITS.get((kind or "", key), limits.MAX_SECTION_TEXT)

@@ -87,7 +87,7 @@ class Database:
         await self.engine.dispose()
 
     async def upgrade(self) -> None:
-        """Apply Alembic migrations up to head (safe to call from several replicas at once)."""
+        """Apply Alembic migrations up to every head (safe to call from several replicas at once)."""
         await asyncio.to_thread(upgrade_database, self.url.render_as_string(hide_password=False))
 
 
@@ -98,5 +98,5 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade_database(database_url: str, revision: str = "head") -> None:
+def upgrade_database(database_url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(str(async_url(database_url).render_as_string(False))), revision)

@@ -104,8 +104,10 @@ def unwrap_intake_body(data: Any) -> tuple[list[Any], bool] | FieldError:
         if not items:
             return FieldError(field="leads", message="must hold at least one lead")
         if len(items) > MAX_BATCH:
-            return FieldError(field="leads", message=f"holds {len(items)} leads; the limit is {MAX_BATCH}")
+            return FieldError(
+                field="leads", message=f"holds {len(items)} leads; the limit is {MAX_BATCH}"
+            )
         return items, True
     if isinstance(data, dict):
         return [data], False
-    return FieldError(field="(body)", message="must be a lead object or {\"leads\": [...]}")
+    return FieldError(field="(body)", message='must be a lead object or {"leads": [...]}')

@@ -73,7 +73,9 @@ async def ingest_leads(
         session.add(lead)
         await session.flush()
         assert lead.id is not None
-        await enqueue(session, kind=POST_CARD, lead_id=lead.id, dedup_key=card_key(lead.id), now=now)
+        await enqueue(
+            session, kind=POST_CARD, lead_id=lead.id, dedup_key=card_key(lead.id), now=now
+        )
         outcomes.append(IngestOutcome(lead.id, IngestStatus.CREATED))
     return outcomes
 

@@ -4,9 +4,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, update
-from sqlmodel import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import OutboxMessage, OutboxState
@@ -22,7 +22,10 @@ async def enqueue(
     dedup_key: str | None = None,
     not_before: datetime | None = None,
 ) -> bool:
-    """Queue one piece of Slack work. With a dedup_key, a second call is a no-op; returns whether it was queued."""
+    """Queue one piece of Slack work; returns whether it was queued.
+
+    With a dedup_key a second call is a no-op: once-only work stays once-only.
+    """
     values = {
         "kind": kind,
         "lead_id": lead_id,
@@ -57,7 +60,9 @@ async def due_messages(session: AsyncSession, *, now: datetime, limit: int) -> l
     return list(rows.all())
 
 
-async def try_lease(session: AsyncSession, message_id: int, *, now: datetime, lease_for: timedelta) -> bool:
+async def try_lease(
+    session: AsyncSession, message_id: int, *, now: datetime, lease_for: timedelta
+) -> bool:
     """Take a message for delivery; exactly one process wins it until the lease runs out."""
     result = await session.exec(
         update(OutboxMessage)
@@ -77,7 +82,13 @@ async def mark_sent(
     await session.exec(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id)
-        .values(state=OutboxState.SENT, sent_at=now, lease_until=None, result=result or {}, last_error=None)
+        .values(
+            state=OutboxState.SENT,
+            sent_at=now,
+            lease_until=None,
+            result=result or {},
+            last_error=None,
+        )
     )
 
 
@@ -90,9 +101,18 @@ async def mark_dropped(session: AsyncSession, message_id: int, *, now: datetime,
 
 
 async def reschedule(
-    session: AsyncSession, message_id: int, *, not_before: datetime, error: str, count_attempt: bool = True
+    session: AsyncSession,
+    message_id: int,
+    *,
+    not_before: datetime,
+    error: str,
+    count_attempt: bool = True,
 ) -> None:
-    values: dict[str, Any] = {"not_before": not_before, "lease_until": None, "last_error": error[:500]}
+    values: dict[str, Any] = {
+        "not_before": not_before,
+        "lease_until": None,
+        "last_error": error[:500],
+    }
     if not count_attempt:
         values["attempts"] = OutboxMessage.attempts - 1
     await session.exec(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
@@ -109,7 +129,9 @@ async def pending_summary(session: AsyncSession) -> dict[str, Any]:
     last_error = (
         await session.exec(
             select(OutboxMessage.last_error)
-            .where(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.last_error.is_not(None))
+            .where(
+                OutboxMessage.state == OutboxState.PENDING, OutboxMessage.last_error.is_not(None)
+            )
             .order_by(OutboxMessage.id.desc())
             .limit(1)
         )

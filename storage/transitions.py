@@ -86,7 +86,7 @@ async def _apply(
     )
     await session.refresh(before)
     if result.rowcount != 1:
-        raise TransitionRefused(action, actor_id, before)
+        raise _refused(session, action, actor_id, before)
     event = await record_event(
         session,
         lead_id=lead_id,
@@ -111,7 +111,9 @@ async def _apply(
     return Transition(lead=before, event=event)
 
 
-async def claim_lead(session: AsyncSession, *, lead_id: int, user_id: str, now: datetime) -> Transition:
+async def claim_lead(
+    session: AsyncSession, *, lead_id: int, user_id: str, now: datetime
+) -> Transition:
     return await _apply(
         session,
         action=Action.CLAIM,
@@ -124,7 +126,9 @@ async def claim_lead(session: AsyncSession, *, lead_id: int, user_id: str, now: 
     )
 
 
-async def accept_lead(session: AsyncSession, *, lead_id: int, user_id: str, now: datetime) -> Transition:
+async def accept_lead(
+    session: AsyncSession, *, lead_id: int, user_id: str, now: datetime
+) -> Transition:
     return await _apply(
         session,
         action=Action.ACCEPT,
@@ -137,7 +141,9 @@ async def accept_lead(session: AsyncSession, *, lead_id: int, user_id: str, now:
     )
 
 
-async def release_lead(session: AsyncSession, *, lead_id: int, user_id: str, now: datetime) -> Transition:
+async def release_lead(
+    session: AsyncSession, *, lead_id: int, user_id: str, now: datetime
+) -> Transition:
     return await _apply(
         session,
         action=Action.RELEASE,
@@ -189,10 +195,17 @@ async def reject_lead(
 async def check_rejectable(session: AsyncSession, *, lead_id: int, user_id: str) -> Lead:
     """Raise TransitionRefused now rather than after someone fills in the reject form."""
     lead = await session.get(Lead, lead_id)
-    if lead is None or lead.message_ts is None:
-        raise TransitionRefused(Action.REJECT, user_id, lead)
-    if lead.state == LeadState.OPEN or (
-        lead.state == LeadState.CLAIMED and lead.owner_id == user_id
+    if lead is None:
+        raise TransitionRefused(Action.REJECT, user_id, None)
+    if lead.message_ts is not None and (
+        lead.state == LeadState.OPEN
+        or (lead.state == LeadState.CLAIMED and lead.owner_id == user_id)
     ):
         return lead
-    raise TransitionRefused(Action.REJECT, user_id, lead)
+    raise _refused(session, Action.REJECT, user_id, lead)
+
+
+def _refused(session: AsyncSession, action: Action, actor_id: str, lead: Lead) -> TransitionRefused:
+    # Detached as loaded, so the answer can still read it after the rollback.
+    session.expunge(lead)
+    return TransitionRefused(action, actor_id, lead)

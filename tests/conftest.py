@@ -22,7 +22,9 @@ from tests.harness import BotServer
 BOT_TOKEN = "xoxb-test-handoff-token"
 SIGNING_SECRET = "test-signing-secret-0123456789"
 INTAKE_TOKEN = "intake-token-0123456789abcdef"
-POSTGRES_URL = os.environ.get("HANDOFF_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "HANDOFF_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 REQUIRE_POSTGRES = os.environ.get("HANDOFF_REQUIRE_POSTGRES") == "1"
 
 TEAM: dict[str, Any] = {
@@ -95,10 +97,13 @@ def postgres_url(postgres_database: str) -> str:
     """The session's PostgreSQL database, emptied for this test."""
 
     async def truncate() -> None:
-        connection = await asyncpg.connect(postgres_database.replace("postgresql://", "postgres://"))
+        connection = await asyncpg.connect(
+            postgres_database.replace("postgresql://", "postgres://")
+        )
         try:
             tables = await connection.fetch(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                "SELECT tablename FROM pg_tables "
+                "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
             )
             if tables:
                 names = ", ".join(f'"{t["tablename"]}"' for t in tables)
@@ -121,7 +126,9 @@ def database_url(request: pytest.FixtureRequest) -> str:
 # --- settings and Slack ----------------------------------------------------------------
 
 
-def make_settings(database_url: str, api_url: str = "http://127.0.0.1:9/api/", **team: Any) -> Settings:
+def make_settings(
+    database_url: str, api_url: str = "http://127.0.0.1:9/api/", **team: Any
+) -> Settings:
     merged = {**TEAM, **team}
     return Settings(
         team=TeamConfig.model_validate(merged),

@@ -84,12 +84,16 @@ class BotServer:
         return asyncio.run_coroutine_threadsafe(coroutine_factory(), self._loop).result(10)
 
     def post_leads(self, body: Any, *, token: str | None = None, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token or self.settings.intake_token.get_secret_value()}"}  # type: ignore[union-attr]
+        headers = {
+            "Authorization": f"Bearer {token or self.settings.intake_token.get_secret_value()}"
+        }  # type: ignore[union-attr]
         headers.update(kwargs.pop("headers", {}))
         return httpx.post(f"{self.url}/api/leads", json=body, headers=headers, timeout=10, **kwargs)
 
 
-def wait_for(predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition") -> Any:
+def wait_for(
+    predicate: Callable[[], Any], *, timeout: float = 10.0, what: str = "condition"
+) -> Any:
     """Poll until predicate() is truthy; the bot works asynchronously after each request."""
     deadline = time.monotonic() + timeout
     while True:

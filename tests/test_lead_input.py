@@ -27,7 +27,12 @@ def test_errors_name_the_field_and_the_index() -> None:
     _, errors = parse_leads(
         [
             {"email": "ok@example.com"},
-            {"email": "not-an-email", "employees": -3, "colour": "red", "crm_url": "javascript:alert(1)"},
+            {
+                "email": "not-an-email",
+                "employees": -3,
+                "colour": "red",
+                "crm_url": "javascript:alert(1)",
+            },
             "a string",
             {},
         ]

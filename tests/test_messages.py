@@ -67,7 +67,9 @@ def buttons(blocks: list[dict[str, Any]]) -> list[str]:
 
 @pytest.mark.parametrize("state", list(LeadState))
 def test_card_is_valid_block_kit_in_every_state(state: LeadState) -> None:
-    lead = make_lead(state=state, owner_id="U0REP1", rejection_reason="other", rejection_comment="no")
+    lead = make_lead(
+        state=state, owner_id="U0REP1", rejection_reason="other", rejection_comment="no"
+    )
     card = lead_card(lead, TEAM, NOW)
     assert_valid_blocks(card.blocks)
     assert card.text.startswith("MQL: Ana Smith")
@@ -80,7 +82,10 @@ def test_card_buttons_follow_the_state() -> None:
     assert ids(LeadState.OPEN) == ["lead_claim", "lead_reject", "lead_open_crm"]
     assert ids(LeadState.CLAIMED) == ["lead_accept", "lead_reject", "lead_release", "lead_open_crm"]
     assert ids(LeadState.ACCEPTED) == ["lead_open_crm"]
-    assert buttons(lead_card(make_lead(state=LeadState.REJECTED, crm_url=None), TEAM, NOW).blocks) == []
+    assert (
+        buttons(lead_card(make_lead(state=LeadState.REJECTED, crm_url=None), TEAM, NOW).blocks)
+        == []
+    )
 
 
 def test_card_shows_who_why_where_and_when() -> None:
@@ -95,7 +100,9 @@ def test_card_shows_who_why_where_and_when() -> None:
 
 
 def test_lead_values_cannot_ping_or_break_the_json() -> None:
-    lead = make_lead(first_name=HOSTILE, last_name=None, company=HOSTILE, reason=HOSTILE, title=HOSTILE)
+    lead = make_lead(
+        first_name=HOSTILE, last_name=None, company=HOSTILE, reason=HOSTILE, title=HOSTILE
+    )
     card = lead_card(lead, TEAM, NOW)
     assert_valid_blocks(card.blocks)
     text = all_text(card.blocks) + card.text
@@ -132,7 +139,10 @@ def test_sla_status() -> None:
 
 def test_escaping_rules() -> None:
     assert escape_mrkdwn("a & <b> *c*") == "a &amp; &lt;b&gt; *c*"
-    assert link("https://x.example/a?b=1&c=<2>", "A|<B>") == "<https://x.example/a?b=1&c=%3C2%3E|A¦&lt;B&gt;>"
+    assert (
+        link("https://x.example/a?b=1&c=<2>", "A|<B>")
+        == "<https://x.example/a?b=1&c=%3C2%3E|A¦&lt;B&gt;>"
+    )
     assert link("javascript:alert(1)", "x") == "x"
     assert render("notice.json.j2", text=Mrkdwn("<@U1>"))["text"] == "<@U1>"
     assert render("notice.json.j2", text="<@U1>")["text"] == "&lt;@U1&gt;"
@@ -145,23 +155,42 @@ def test_reject_modal_is_a_valid_view_with_every_reason() -> None:
     options = view["blocks"][1]["element"]["options"]
     assert [o["value"] for o in options] == [r.id for r in TEAM.rejection_reasons]
     assert "Other" in view["blocks"][2]["hint"]["text"]
-    assert RejectModalMetadata.load(view["private_metadata"]) == RejectModalMetadata(lead_id=42, channel_id="C0LEADS")
+    assert RejectModalMetadata.load(view["private_metadata"]) == RejectModalMetadata(
+        lead_id=42, channel_id="C0LEADS"
+    )
     View(**reject_closed_modal("Already rejected by <@U0REP2>.")).validate_json()
 
 
 def test_notices_are_valid_and_escaped() -> None:
     lead = make_lead(first_name=HOSTILE)
-    event = LeadEvent(id=1, lead_id=42, kind="rejected", actor_id="U0REP1", at=NOW, detail={"reason": "other", "comment": HOSTILE})
+    event = LeadEvent(
+        id=1,
+        lead_id=42,
+        kind="rejected",
+        actor_id="U0REP1",
+        at=NOW,
+        detail={"reason": "other", "comment": HOSTILE},
+    )
     for message in (
         event_reply(lead, event, TEAM),
-        rejection_notice(lead, event, TEAM, "https://handoff-demo.slack.com/archives/C0LEADS/p1000100"),
+        rejection_notice(
+            lead, event, TEAM, "https://handoff-demo.slack.com/archives/C0LEADS/p1000100"
+        ),
         notice("plain <b>"),
-        refusal(TransitionRefused(Action.CLAIM, "U0REP2", make_lead(state=LeadState.CLAIMED, owner_id="U0REP1"))),
+        refusal(
+            TransitionRefused(
+                Action.CLAIM, "U0REP2", make_lead(state=LeadState.CLAIMED, owner_id="U0REP1")
+            )
+        ),
     ):
         if message.blocks:
             assert_valid_blocks(message.blocks)
         assert "<!channel>" not in all_text(message.blocks) + message.text
     reply = event_reply(lead, event, TEAM)
     assert reply.text.startswith(":no_entry_sign: <@U0REP1> rejected this lead: *Other*")
-    claimed = refusal(TransitionRefused(Action.CLAIM, "U0REP2", make_lead(state=LeadState.CLAIMED, owner_id="U0REP1")))
+    claimed = refusal(
+        TransitionRefused(
+            Action.CLAIM, "U0REP2", make_lead(state=LeadState.CLAIMED, owner_id="U0REP1")
+        )
+    )
     assert claimed.text == ":information_source: This lead is already claimed by <@U0REP1>."

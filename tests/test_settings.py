@@ -40,7 +40,11 @@ def test_defaults_fill_in_everything_but_the_channels(tmp_path: Path) -> None:
     settings = load_settings({}, write(tmp_path, "channels: {leads: C01, marketing: C02}\n"))
     assert settings.database_url == "sqlite:///handoff.db"
     assert settings.slack_api_url == "https://slack.com/api/"
-    assert missing_for_run(settings) == ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "HANDOFF_INTAKE_TOKEN"]
+    assert missing_for_run(settings) == [
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "HANDOFF_INTAKE_TOKEN",
+    ]
 
 
 def test_every_problem_is_reported_with_its_key(tmp_path: Path) -> None:
@@ -56,7 +60,12 @@ rejection_reasons:
 colour: blue
 """,
     )
-    env = {**GOOD_ENV, "SLACK_BOT_TOKEN": "xoxp-user-token", "PORT": "http", "DATABASE_URL": "mysql://x"}
+    env = {
+        **GOOD_ENV,
+        "SLACK_BOT_TOKEN": "xoxp-user-token",
+        "PORT": "http",
+        "DATABASE_URL": "mysql://x",
+    }
     found = problems(env, path)
     assert "channels.leads" in found and "Slack id" in found["channels.leads"]
     assert "timezone" in found and "Mars/Olympus" in found["timezone"]
@@ -68,7 +77,9 @@ colour: blue
 
 
 def test_secrets_in_app_yaml_are_refused(tmp_path: Path) -> None:
-    path = write(tmp_path, "channels: {leads: C01, marketing: C02}\nslack:\n  bot_token: xoxb-oops\n")
+    path = write(
+        tmp_path, "channels: {leads: C01, marketing: C02}\nslack:\n  bot_token: xoxb-oops\n"
+    )
     found = problems(GOOD_ENV, path)
     assert list(found) == ["slack.bot_token"]
     assert "environment" in found["slack.bot_token"]

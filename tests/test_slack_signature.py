@@ -15,10 +15,14 @@ def sign(body: bytes, timestamp: str) -> str:
     return "v0=" + digest.hexdigest()
 
 
-def check(body: bytes = BODY, timestamp: str | None = str(NOW), signature: str | None = None) -> str | None:
+def check(
+    body: bytes = BODY, timestamp: str | None = str(NOW), signature: str | None = None
+) -> str | None:
     if signature is None and timestamp is not None:
         signature = sign(body, timestamp)
-    return signature_problem(body=body, timestamp=timestamp, signature=signature, secret=SECRET, now=NOW)
+    return signature_problem(
+        body=body, timestamp=timestamp, signature=signature, secret=SECRET, now=NOW
+    )
 
 
 def test_a_correct_signature_passes() -> None:
