@@ -21,9 +21,10 @@ from bot.clock import Clock, SystemClock
 from bot.deliveries import DeliveryContext
 from bot.outbox_worker import OutboxWorker
 from bot.pacing import ChannelPacer
+from bot.permissions import Directory
 from bot.services import Services
 from bot.settings import Settings
-from handlers import app_events, errors, lead_actions, reject_modal
+from handlers import app_events, errors, lead_actions, leadfeedback, reject_modal
 from handlers.health import make_health_endpoint
 from handlers.intake import make_intake_endpoint
 from handlers.slack_events import make_slack_endpoint
@@ -34,8 +35,13 @@ logger = logging.getLogger(__name__)
 SLACK_TIMEOUT_SECONDS = 10
 AUTH_RETRY_SECONDS = 60.0
 
-# Feature modules add their listeners and jobs here (register(app, services)).
-Registrar = Callable[[AsyncApp, Services], None]
+# Each feature registers its listeners, /leadfeedback subcommands, jobs and
+# outbox deliveries with register(app, services); one line each, in this order.
+FEATURES: list[Callable[[AsyncApp, Services], None]] = [
+    lead_actions.register,
+    reject_modal.register,
+    leadfeedback.register,
+]
 
 
 @dataclass
@@ -70,7 +76,14 @@ def create_app(
     worker = OutboxWorker(
         DeliveryContext(settings=settings, db=db, client=client, clock=clock, pacer=ChannelPacer())
     )
-    services = Services(settings=settings, db=db, clock=clock, client=client, outbox=worker)
+    services = Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        client=client,
+        outbox=worker,
+        directory=Directory(client),
+    )
 
     async def authorize(**_: Any) -> AuthorizeResult:
         # Single workspace: no Slack call on the request path (Bolt's default
@@ -92,8 +105,8 @@ def create_app(
     )
     errors.register(bolt)
     app_events.register(bolt)
-    lead_actions.register(bolt, services)
-    reject_modal.register(bolt, services)
+    for register in FEATURES:
+        register(bolt, services)
 
     handler = AsyncSlackRequestHandler(bolt)
     routes: list[BaseRoute] = [
@@ -146,9 +159,11 @@ async def start_background(handoff: HandoffApp) -> None:
         asyncio.create_task(services.outbox.run(), name="outbox"),
         asyncio.create_task(check_slack_auth(services), name="slack-auth"),
     ]
+    services.jobs.start(services)
 
 
 async def stop_background(handoff: HandoffApp) -> None:
+    handoff.services.jobs.stop()
     handoff.services.outbox.stop()
     for task in handoff.background:
         if task.get_name() != "outbox":

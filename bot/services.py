@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock
+from bot.jobs import Jobs
+from bot.permissions import Directory
 from bot.settings import Settings
+from bot.subcommands import Subcommands
 from storage.database import Database
 
 if TYPE_CHECKING:
@@ -35,4 +38,7 @@ class Services:
     clock: Clock
     client: AsyncWebClient
     outbox: OutboxWorker
+    directory: Directory
     slack: SlackStatus = field(default_factory=SlackStatus)
+    jobs: Jobs = field(default_factory=Jobs)
+    subcommands: Subcommands = field(default_factory=Subcommands)

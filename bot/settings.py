@@ -149,6 +149,51 @@ DEFAULT_REASONS = [
 ]
 
 
+class DigestConfig(_Strict):
+    """The weekly alignment digest (posted to channels.alignment)."""
+
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    at: time = time(9, 0)
+    enabled: bool = True
+
+
+class SurveyQuestion(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,40}$")]
+    label: Annotated[str, Field(min_length=1, max_length=150)]
+    kind: Literal["text", "rating"] = "text"
+    optional: bool = True
+
+
+DEFAULT_SURVEY_QUESTIONS = [
+    SurveyQuestion(id="why_bought", label="Why did customers buy this month?"),
+    SurveyQuestion(id="why_not", label="Why did prospects not buy?"),
+    SurveyQuestion(id="objections", label="Which objections did you hear most?"),
+    SurveyQuestion(id="missing_info", label="What did prospects ask for that we lacked?"),
+    SurveyQuestion(id="competitors", label="Which competitors came up?"),
+    SurveyQuestion(id="content_wish", label="What content do you wish you had?"),
+    SurveyQuestion(
+        id="lead_quality", label="Lead quality this month (1-5)", kind="rating", optional=False
+    ),
+    SurveyQuestion(id="lead_quality_comment", label="Anything to add about lead quality?"),
+]
+
+
+class SurveyConfig(_Strict):
+    """The monthly "what did customers say" survey."""
+
+    enabled: bool = True
+    reps: People = Field(default_factory=People)
+    reps_channel: SlackChannel | None = None
+    # Day 1 means the first business day of the month.
+    send_at: time = time(10, 0)
+    open_for: Duration = timedelta(days=7)
+    remind_after: Duration = timedelta(days=3)
+    anonymous: bool = False
+    questions: list[SurveyQuestion] = Field(
+        default_factory=lambda: list(DEFAULT_SURVEY_QUESTIONS), min_length=1
+    )
+
+
 class TeamConfig(_Strict):
     """Everything in app.yaml."""
 
@@ -162,6 +207,8 @@ class TeamConfig(_Strict):
     card: CardConfig = Field(default_factory=CardConfig)
     intake: IntakeConfig = Field(default_factory=IntakeConfig)
     sla: SlaConfig = Field(default_factory=SlaConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+    survey: SurveyConfig = Field(default_factory=SurveyConfig)
 
     @field_validator("timezone")
     @classmethod

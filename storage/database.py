@@ -87,7 +87,7 @@ class Database:
         await self.engine.dispose()
 
     async def upgrade(self) -> None:
-        """Apply Alembic migrations up to every head (safe to call from several replicas at once)."""
+        """Apply Alembic migrations to every head (safe from several replicas at once)."""
         await asyncio.to_thread(upgrade_database, self.url.render_as_string(hide_password=False))
 
 

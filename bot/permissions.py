@@ -1,0 +1,46 @@
+"""Who belongs to a group of people named in app.yaml (user ids and/or a Slack user group)."""
+
+from __future__ import annotations
+
+import time
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings import People
+
+GROUP_CACHE_SECONDS = 300.0
+
+
+class Directory:
+    """Resolves user groups through Slack, cached briefly so a command costs no extra call."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def group_members(self, usergroup_id: str) -> frozenset[str]:
+        cached = self._groups.get(usergroup_id)
+        if cached and time.monotonic() - cached[0] < GROUP_CACHE_SECONDS:
+            return cached[1]
+        try:
+            response = await self.client.usergroups_users_list(usergroup=usergroup_id)
+            members = frozenset(response.get("users") or [])
+        except SlackApiError:
+            # Fail closed, but keep the last answer we had.
+            return cached[1] if cached else frozenset()
+        self._groups[usergroup_id] = (time.monotonic(), members)
+        return members
+
+    async def members(self, people: People) -> frozenset[str]:
+        found = set(people.users)
+        if people.usergroup:
+            found |= await self.group_members(people.usergroup)
+        return frozenset(found)
+
+    async def includes(self, people: People, user_id: str) -> bool:
+        if user_id in people.users:
+            return True
+        return bool(people.usergroup) and user_id in await self.group_members(
+            people.usergroup or ""
+        )

@@ -1,0 +1,64 @@
+"""`/leadfeedback` subcommands: a registry that feature modules add to.
+
+A subcommand's `run` gets the parsed request and returns the answer; it raises
+UsageError for bad arguments (the person then sees that subcommand's usage).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from messages.slack_message import SlackMessage
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+
+class Audience(StrEnum):
+    EVERYONE = "everyone"
+    MARKETERS = "marketers"  # the marketers and admins named in app.yaml
+
+
+class UsageError(Exception):
+    """Bad arguments; the message says what was wrong."""
+
+
+@dataclass(frozen=True)
+class CommandRequest:
+    user_id: str
+    channel_id: str | None
+    args: list[str]
+    response_url: str | None = None
+    trigger_id: str | None = None
+
+
+Run = Callable[["Services", CommandRequest], Awaitable[SlackMessage]]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    usage: str  # e.g. "stats [7d|30d|90d|quarter|YYYY-MM] [source:NAME]"
+    summary: str
+    audience: Audience
+    run: Run
+    examples: list[str] = field(default_factory=list)
+
+
+class Subcommands:
+    def __init__(self) -> None:
+        self._by_name: dict[str, Subcommand] = {}
+
+    def add(self, subcommand: Subcommand) -> None:
+        if subcommand.name in self._by_name:
+            raise ValueError(f"subcommand {subcommand.name!r} registered twice")
+        self._by_name[subcommand.name] = subcommand
+
+    def get(self, name: str) -> Subcommand | None:
+        return self._by_name.get(name)
+
+    def all(self) -> list[Subcommand]:
+        return list(self._by_name.values())
