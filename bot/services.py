@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -31,6 +33,11 @@ class SlackStatus:
         return {"auth": self.auth_ok, "team": self.team, "error": self.error}
 
 
+# A feature's part of the weekly digest: given the week [start, end), the
+# blocks to add (an empty list when it has nothing to say that week).
+DigestSection = Callable[["Services", datetime, datetime], Awaitable[list[dict[str, Any]]]]
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -42,3 +49,4 @@ class Services:
     slack: SlackStatus = field(default_factory=SlackStatus)
     jobs: Jobs = field(default_factory=Jobs)
     subcommands: Subcommands = field(default_factory=Subcommands)
+    digest_sections: list[DigestSection] = field(default_factory=list)
