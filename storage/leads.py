@@ -30,31 +30,37 @@ def card_key(lead_id: int) -> str:
     return f"card:{lead_id}"
 
 
-async def find_duplicate(
-    session: AsyncSession, lead: LeadIn, *, now: datetime, window: timedelta
-) -> int | None:
-    """The id of the lead this one repeats: same external_id, or same email and source lately."""
-    if lead.external_id:
-        found = (
-            await session.exec(select(Lead.id).where(Lead.external_id == lead.external_id))
-        ).first()
-        if found is not None:
-            return found
-    source_matches = Lead.source.is_(None) if lead.source is None else Lead.source == lead.source
-    return (
-        await session.exec(
-            select(Lead.id)
-            .where(Lead.email == lead.email, source_matches, Lead.created_at >= now - window)
-            .order_by(Lead.id)
-            .limit(1)
+async def _existing_keys(
+    session: AsyncSession, leads: list[LeadIn], *, since: datetime
+) -> tuple[dict[str, int], dict[tuple[str, str | None], int]]:
+    """Stored leads these could repeat: by external_id, and by (email, source) since `since`."""
+    external_ids = sorted({lead.external_id for lead in leads if lead.external_id})
+    by_external: dict[str, int] = {}
+    if external_ids:
+        rows = await session.exec(
+            select(Lead.external_id, Lead.id).where(Lead.external_id.in_(external_ids))
         )
-    ).first()
+        by_external = {external_id: lead_id for external_id, lead_id in rows.all() if external_id}
+    emails = sorted({lead.email for lead in leads})
+    rows = await session.exec(
+        select(Lead.email, Lead.source, Lead.id)
+        .where(Lead.email.in_(emails), Lead.created_at >= since)
+        .order_by(Lead.id.desc())
+    )
+    # Descending, so the oldest match is written last and wins.
+    by_email = {(email, source): lead_id for email, source, lead_id in rows.all()}
+    return by_external, by_email
 
 
 async def ingest_leads(
     session: AsyncSession, leads: list[LeadIn], *, now: datetime, dedup_window: timedelta
 ) -> list[IngestOutcome]:
-    """Store new leads and queue their cards, in the caller's transaction (all or nothing)."""
+    """Store new leads and queue their cards, in the caller's transaction (all or nothing).
+
+    A lead is a duplicate when its external_id is already stored, or when a lead
+    with the same email and source arrived within `dedup_window`, including
+    earlier leads of the same batch.
+    """
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         # Two intake requests with the same email could both miss each other's
@@ -63,20 +69,41 @@ async def ingest_leads(
             await session.exec(
                 text("SELECT pg_advisory_xact_lock(hashtext(:key))").bindparams(key=email)
             )
-    outcomes: list[IngestOutcome] = []
+    by_external, by_email = await _existing_keys(session, leads, since=now - dedup_window)
+    # Each lead resolves to a stored id, or to a new Lead of this batch (id after flush).
+    pending_external: dict[str, Lead] = {}
+    pending_email: dict[tuple[str, str | None], Lead] = {}
+    resolved: list[tuple[int | Lead, bool]] = []
     for lead_in in leads:
-        existing = await find_duplicate(session, lead_in, now=now, window=dedup_window)
+        key = (lead_in.email, lead_in.source)
+        external = lead_in.external_id or ""
+        existing = (
+            by_external.get(external)
+            or pending_external.get(external)
+            or by_email.get(key)
+            or pending_email.get(key)
+        )
         if existing is not None:
-            outcomes.append(IngestOutcome(existing, IngestStatus.DUPLICATE))
+            resolved.append((existing, False))
             continue
         lead = Lead(**lead_in.to_columns(), state=LeadState.OPEN, created_at=now)
         session.add(lead)
-        await session.flush()
-        assert lead.id is not None
-        await enqueue(
-            session, kind=POST_CARD, lead_id=lead.id, dedup_key=card_key(lead.id), now=now
+        pending_email[key] = lead
+        if lead_in.external_id:
+            pending_external[lead_in.external_id] = lead
+        resolved.append((lead, True))
+    await session.flush()  # one multi-row INSERT … RETURNING id
+    outcomes: list[IngestOutcome] = []
+    for target, is_new in resolved:
+        lead_id = target.id if isinstance(target, Lead) else target
+        assert lead_id is not None
+        if is_new:
+            await enqueue(
+                session, kind=POST_CARD, lead_id=lead_id, dedup_key=card_key(lead_id), now=now
+            )
+        outcomes.append(
+            IngestOutcome(lead_id, IngestStatus.CREATED if is_new else IngestStatus.DUPLICATE)
         )
-        outcomes.append(IngestOutcome(lead.id, IngestStatus.CREATED))
     return outcomes
 
 

@@ -21,8 +21,14 @@ GOOD_ENV = {
 }
 
 
-def handoff(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "HANDOFF_", "DATABASE_URL"))}
+def handoff(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "HANDOFF_", "DATABASE_URL"))
+    }
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         env={**base, "HANDOFF_CONFIG": str(ROOT / "app.yaml"), **(env or {})},

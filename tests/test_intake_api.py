@@ -131,9 +131,12 @@ def test_slack_down_during_intake_never_loses_the_lead(
     response = bot.post_leads(lead(1))
     assert response.status_code == 201
     wait_for(lambda: workspace.calls("chat.postMessage"), what="a failed post attempt")
-    health = httpx.get(f"{bot.url}/healthz", timeout=10).json()
-    assert health["outbox"]["pending"] == 1
-    assert "503" in (health["outbox"]["last_error"] or "")
+
+    def health() -> dict[str, Any]:
+        return httpx.get(f"{bot.url}/healthz", timeout=10).json()
+
+    wait_for(lambda: "503" in (health()["outbox"]["last_error"] or ""), what="the error recorded")
+    assert health()["outbox"]["pending"] == 1
     workspace.set_down(False)
     card = wait_for(lambda: workspace.messages(LEADS), timeout=15, what="card after recovery")
     assert len(card) == 1
