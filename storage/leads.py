@@ -10,7 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.lead_input import LeadIn
 from storage.models import Lead, LeadState
-from storage.outbox import enqueue
+from storage.outbox import Work, enqueue_many
 
 POST_CARD = "post_card"
 
@@ -94,16 +94,16 @@ async def ingest_leads(
         resolved.append((lead, True))
     await session.flush()  # one multi-row INSERT … RETURNING id
     outcomes: list[IngestOutcome] = []
+    cards: list[Work] = []
     for target, is_new in resolved:
         lead_id = target.id if isinstance(target, Lead) else target
         assert lead_id is not None
         if is_new:
-            await enqueue(
-                session, kind=POST_CARD, lead_id=lead_id, dedup_key=card_key(lead_id), now=now
-            )
+            cards.append(Work(POST_CARD, lead_id=lead_id, dedup_key=card_key(lead_id)))
         outcomes.append(
             IngestOutcome(lead_id, IngestStatus.CREATED if is_new else IngestStatus.DUPLICATE)
         )
+    await enqueue_many(session, cards, now=now)
     return outcomes
 
 

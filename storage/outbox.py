@@ -1,5 +1,6 @@
 """The outbox: Slack work stored in the same transaction as the change that causes it."""
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,48 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models import OutboxMessage, OutboxState
 
 
+@dataclass(frozen=True)
+class Work:
+    """One piece of Slack work to queue."""
+
+    kind: str
+    lead_id: int | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    dedup_key: str | None = None
+    not_before: datetime | None = None
+
+
+async def enqueue_many(session: AsyncSession, work: list[Work], *, now: datetime) -> int:
+    """Queue work in one statement; rows whose dedup_key exists already are skipped.
+
+    Returns how many rows were queued. A dedup_key is unique, so once-only work
+    (one card per lead, one nudge per offset) stays once-only across processes.
+    """
+    if not work:
+        return 0
+    rows = [
+        {
+            "kind": item.kind,
+            "lead_id": item.lead_id,
+            "payload": item.payload,
+            "dedup_key": item.dedup_key,
+            "state": OutboxState.PENDING,
+            "attempts": 0,
+            "created_at": now,
+            "not_before": item.not_before or now,
+            "result": {},
+        }
+        for item in work
+    ]
+    connection = await session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(OutboxMessage).values(rows)
+    if any(item.dedup_key for item in work):
+        statement = statement.on_conflict_do_nothing(index_elements=["dedup_key"])
+    result = await session.exec(statement)
+    return result.rowcount
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -22,28 +65,9 @@ async def enqueue(
     dedup_key: str | None = None,
     not_before: datetime | None = None,
 ) -> bool:
-    """Queue one piece of Slack work; returns whether it was queued.
-
-    With a dedup_key a second call is a no-op: once-only work stays once-only.
-    """
-    values = {
-        "kind": kind,
-        "lead_id": lead_id,
-        "payload": payload or {},
-        "dedup_key": dedup_key,
-        "state": OutboxState.PENDING,
-        "attempts": 0,
-        "created_at": now,
-        "not_before": not_before or now,
-        "result": {},
-    }
-    connection = await session.connection()
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(OutboxMessage).values(**values)
-    if dedup_key is not None:
-        statement = statement.on_conflict_do_nothing(index_elements=["dedup_key"])
-    result = await session.exec(statement)
-    return bool(result.rowcount)
+    """Queue one piece of Slack work; returns whether it was queued (see enqueue_many)."""
+    work = Work(kind, lead_id, payload or {}, dedup_key, not_before)
+    return await enqueue_many(session, [work], now=now) == 1
 
 
 async def due_messages(session: AsyncSession, *, now: datetime, limit: int) -> list[OutboxMessage]:
