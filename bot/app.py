@@ -24,6 +24,7 @@ from bot.pacing import ChannelPacer
 from bot.permissions import Directory
 from bot.services import Services
 from bot.settings import Settings
+from bot.slack_errors import slack_error
 from handlers import app_events, errors, lead_actions, leadfeedback, reject_modal
 from handlers.health import make_health_endpoint
 from handlers.intake import make_intake_endpoint
@@ -145,7 +146,7 @@ async def check_slack_auth(services: Services) -> None:
             return
         except SlackApiError as exc:
             services.slack.auth_ok = False
-            services.slack.error = str(exc.response.get("error") or exc.response.status_code)
+            services.slack.error = slack_error(exc) or f"HTTP {exc.response.status_code}"
         except Exception as exc:  # network errors of every kind: keep trying, report it
             services.slack.auth_ok = False
             services.slack.error = type(exc).__name__

@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.pacing import ChannelPacer
 from bot.settings import Settings
 from bot.sla import sla_deadline
+from bot.slack_errors import slack_error
 from messages.lead_card import lead_card
 from messages.notices import event_reply, rejection_notice
 from storage.database import Database
@@ -150,7 +151,7 @@ async def deliver_card_update(ctx: DeliveryContext, message: OutboxMessage) -> O
             channel=lead.channel_id, ts=lead.message_ts, **card.as_kwargs()
         )
     except SlackApiError as exc:
-        if exc.response.get("error") == "message_not_found":
+        if slack_error(exc) == "message_not_found":
             return Drop("the card was deleted in Slack")
         raise
     return Sent({"channel": lead.channel_id, "ts": lead.message_ts})

@@ -11,6 +11,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.deliveries import DELIVERIES, DeliveryContext, Drop, NotReady, Sent, retry_after_seconds
+from bot.slack_errors import slack_error
 from storage import outbox
 from storage.models import OutboxMessage
 
@@ -109,7 +110,7 @@ class OutboxWorker:
 
     async def _retry_after_error(self, message: OutboxMessage, exc: SlackApiError) -> None:
         status = exc.response.status_code
-        error = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        error = slack_error(exc)
         if status == 429:
             delay = timedelta(seconds=retry_after_seconds(exc))
             await self._reschedule(message, delay, f"rate limited (429), retry after {delay}")

@@ -6,6 +6,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_errors import slack_error
 from handlers.payloads import user_and_channel
 from messages.slack_message import SlackMessage
 
@@ -26,4 +27,4 @@ async def answer_privately(
             await client.chat_postMessage(channel=user, **message.as_kwargs())
     except SlackApiError as exc:
         # An ephemeral answer is a courtesy: nothing is lost if Slack refuses it.
-        logger.warning("could not answer %s: %s", user, exc.response.get("error"))
+        logger.warning("could not answer %s: %s", user, slack_error(exc))

@@ -101,8 +101,11 @@ def test_whole_loop_intake_card_claim_reject(
     assert action_ids(card) == [ActionId.CLAIM, ActionId.REJECT, ActionId.OPEN_CRM]
     for fact in ("Ana Buyer", "Acme GmbH", "requested a demo", "webinar-nov", "91", "<!date^"):
         assert fact in text_of(card)
-    stored = store.lead(database_url, lead_id)
-    assert (stored.channel_id, stored.message_ts) == (LEADS, card.ts)
+    stored = wait_for(
+        lambda: (s := store.lead(database_url, lead_id)).message_ts == card.ts and s,
+        what="ts stored",
+    )
+    assert stored.channel_id == LEADS
     assert stored.due_at is not None and stored.posted_at is not None
 
     assert (

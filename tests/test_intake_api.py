@@ -140,7 +140,8 @@ def test_slack_down_during_intake_never_loses_the_lead(
     workspace.set_down(False)
     card = wait_for(lambda: workspace.messages(LEADS), timeout=15, what="card after recovery")
     assert len(card) == 1
-    assert store.lead(database_url, response.json()["id"]).message_ts == card[0].ts
+    lead_id = response.json()["id"]
+    wait_for(lambda: store.lead(database_url, lead_id).message_ts == card[0].ts, what="ts stored")
 
 
 def test_rate_limits_are_honoured_and_posts_are_paced(
@@ -167,9 +168,8 @@ def test_a_restart_resumes_the_queue(
     workspace.set_down(False)
     with BotServer(settings):
         card = wait_for(lambda: workspace.messages(LEADS), what="card after restart")
-        time.sleep(0.3)
+        wait_for(lambda: store.lead(database_url, lead_id).message_ts == card[0].ts, what="ts")
         assert len(workspace.messages(LEADS)) == 1
-    assert store.lead(database_url, lead_id).message_ts == card[0].ts
 
 
 def test_healthz_reports_database_slack_and_queue(bot: BotServer, workspace: FakeWorkspace) -> None:
