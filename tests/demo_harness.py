@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlmodel import select
 
 from bot.demo import Demo, build_demo, listening_socket, serve_demo
 from bot.fake_slack import Message
+from storage.models import Lead
 from tests.harness import wait_for
 
 LEADS, MARKETING = "C0LEADS", "C0MKTG"
@@ -68,6 +70,17 @@ class DemoServer:
         """Run a coroutine on the demo's loop."""
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(coroutine_factory(), self._loop).result(15)
+
+    def lead_states(self) -> list[str]:
+        """The stored leads' states, read through the demo's own database engine (usable
+        where the test's thread already runs an event loop, as Playwright's does)."""
+
+        async def read() -> list[str]:
+            async with self.demo.services.db.session() as session:
+                leads = await session.exec(select(Lead).order_by(Lead.id))
+                return [lead.state for lead in leads.all()]
+
+        return self.call(read)
 
     # ------------------------------------------------------------ the page's API
 

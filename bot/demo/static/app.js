@@ -214,6 +214,8 @@ function renderConversation() {
   const input = $("#composer-input");
   input.placeholder = channel.kind === "dm" ? `Message handoff as ${nameOf(ui.state.me)}` : `Message #${channel.name}`;
   $("#composer").hidden = !channel.mine;
+  $("#peek-note").hidden = channel.mine;
+  if (!channel.mine) $("#peek-note").textContent = `You are looking at ${channel.name}'s DM with the bot; switch to ${channel.name} to act in it.`;
   document.body.dataset.channel = channel.id;
 
   const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
