@@ -258,3 +258,27 @@ def test_actions_accept_json_only_and_check_who_acts(demo: DemoServer) -> None:
     assert form.status_code == 415
     stranger = demo.post("command", {"as": "U0GONE", "channel": LEADS, "text": "hi"})
     assert stranger.status_code == 422 and "as" in stranger.json()["error"]
+
+
+def test_threads_carry_replies_and_the_viewers_threaded_ephemerals(demo: DemoServer) -> None:
+    demo.send_lead()
+    (card,) = demo.wait_for_cards(1)
+    demo.post("click", {"as": ANA, "channel": LEADS, "ts": card.ts, "action_id": ActionId.CLAIM})
+    wait_for(lambda: demo.workspace.replies(LEADS, card.ts), what="the claim's thread reply")
+    client = demo.demo.services.client
+
+    async def whisper() -> None:
+        await client.chat_postEphemeral(
+            channel=LEADS, user=BEN, text="in thread", thread_ts=card.ts
+        )
+        await client.chat_postEphemeral(channel=LEADS, user=BEN, text="lost", thread_ts="1.000001")
+
+    demo.call(whisper)
+    for_ana = card_in_state(demo.state(ANA), card.ts)
+    assert [r["text"] for r in for_ana["replies"]] == [
+        ":raising_hand: <@U0REP1> claimed this lead."
+    ]
+    assert for_ana["reply_count"] == 1
+    ben = demo.state(BEN)
+    assert [r["text"] for r in card_in_state(ben, card.ts)["replies"]][1:] == ["in thread"]
+    assert ephemeral_texts(ben) == ["lost"]

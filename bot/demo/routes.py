@@ -112,7 +112,7 @@ class CommandIn(_AsPerson):
     text: str = Field(max_length=4000)
 
 
-class LeadIn(_Body):
+class SampleIn(_Body):
     index: int | None = None
 
 
@@ -210,7 +210,7 @@ def demo_routes(demo: Demo) -> list[BaseRoute]:
         )
         return _bot_answer(response)
 
-    async def lead(body: LeadIn) -> dict[str, Any]:
+    async def lead(body: SampleIn) -> dict[str, Any]:
         try:
             sent = await demo.samples.send(body.index)
         except IndexError as exc:
@@ -250,7 +250,7 @@ def demo_routes(demo: Demo) -> list[BaseRoute]:
         Route("/submit", _json_endpoint(SubmitIn, submit), methods=["POST"]),
         Route("/close-view", _json_endpoint(CloseViewIn, close_view), methods=["POST"]),
         Route("/command", _json_endpoint(CommandIn, command), methods=["POST"]),
-        Route("/lead", _json_endpoint(LeadIn, lead), methods=["POST"]),
+        Route("/lead", _json_endpoint(SampleIn, lead), methods=["POST"]),
         Route("/fast-forward", _json_endpoint(FastForwardIn, fast_forward), methods=["POST"]),
     ]
     return [

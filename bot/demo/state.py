@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.fake_slack import Channel, Ephemeral, Message, seed
+from bot.fake_slack import Channel, Ephemeral, FakeWorkspace, Message, View, seed
 
 if TYPE_CHECKING:
     from .server import Demo
@@ -100,7 +100,9 @@ def _sidebar_order(
     return sorted(visible, key=key)
 
 
-def _channel(channel: Channel, ws: Any, user_id: str, purpose: str | None) -> dict[str, Any]:
+def _channel(
+    channel: Channel, ws: FakeWorkspace, user_id: str, purpose: str | None
+) -> dict[str, Any]:
     if channel.is_im:
         other = ws.user(channel.user) if channel.user else None
         return {
@@ -125,14 +127,17 @@ def _conversation(demo: Demo, channel: Channel, viewer: str | None) -> list[dict
     """Top-level messages and the viewer's ephemerals, oldest first, with their threads."""
     ws = demo.workspace
     ephemerals = ws.ephemerals(channel=channel.id, user=viewer) if viewer else []
+    messages = ws.messages(channel.id)
+    parents = {m.ts for m in messages}
     entries = []
-    for message in ws.messages(channel.id):
+    for message in messages:
         entry = _message(demo, message)
         thread = [_message(demo, reply) for reply in ws.replies(channel.id, message.ts)]
         thread += [_ephemeral(demo, e) for e in ephemerals if e.thread_ts == message.ts]
         entry["replies"] = sorted(thread, key=lambda item: _ts_key(item["ts"]))
         entries.append(entry)
-    entries += [_ephemeral(demo, e) for e in ephemerals if not e.thread_ts]
+    # An ephemeral in a thread the page can't show (none, or gone) is shown in the channel.
+    entries += [_ephemeral(demo, e) for e in ephemerals if e.thread_ts not in parents]
     return sorted(entries, key=lambda item: _ts_key(item["ts"]))
 
 
@@ -185,7 +190,7 @@ def _file(file: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _view(view: Any, depth: int) -> dict[str, Any]:
+def _view(view: View, depth: int) -> dict[str, Any]:
     return {
         "id": view.id,
         "hash": view.hash,

@@ -110,7 +110,7 @@ function describeSeconds(seconds) {
 function renderContext(interactive, channel) {
   const state = ui.state;
   const channelNames = {};
-  for (const c of state.channels) channelNames[c.id] = c.kind === "dm" ? c.name : c.name;
+  for (const c of state.channels) channelNames[c.id] = c.name;
   const person = own(state.users, channel?.user);
   return {
     users: state.users,
@@ -168,7 +168,7 @@ function renderSidebar() {
     item.dataset.channel = channel.id;
     item.tabIndex = 0;
     const icon = el("span", "sidebar-icon", channel.kind === "dm" ? "●" : "#");
-    const name = el("span", "sidebar-name", channel.kind === "dm" ? `${channel.name}` : channel.name);
+    const name = el("span", "sidebar-name", channel.name);
     item.append(icon, name);
     if (channel.kind === "dm") item.append(el("span", "sidebar-sub", "with handoff"));
     const fresh = unread(channel);
