@@ -139,3 +139,19 @@ def test_handoff_demo_serves_the_page_and_feeds_sample_leads(tmp_path: Path) -> 
             process.wait(5)
             pytest.fail("handoff demo did not stop on Ctrl-C")
     assert process.returncode == 0
+
+
+def test_the_page_script_never_parses_data_as_html() -> None:
+    """The renderer's safety rests on building the DOM with textContent; keep it that way."""
+    static = ROOT / "bot" / "demo" / "static"
+    forbidden = re.compile(
+        r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\beval\(|new Function\("
+        r"|createContextualFragment|DOMParser"
+    )
+    for script in static.glob("*.js"):
+        hits = [
+            f"{script.name}:{number}: {line.strip()}"
+            for number, line in enumerate(script.read_text().splitlines(), 1)
+            if forbidden.search(line)
+        ]
+        assert hits == []
