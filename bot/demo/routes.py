@@ -195,8 +195,9 @@ def demo_routes(demo: Demo) -> list[BaseRoute]:
         text = body.text.strip()
         if not text:
             raise DemoApiError(422, "Type a message or /leadfeedback help.")
-        if demo.workspace.channel(body.channel) is None:
-            raise DemoApiError(404, f"no channel {body.channel}")
+        channel = demo.workspace.channel(body.channel)
+        if channel is None or body.user not in channel.members:
+            raise DemoApiError(404, f"{body.user} is not in a channel {body.channel}")
         if not text.startswith("/"):
             message = demo.workspace.post_as_user(body.channel, body.user, text)
             return {"ok": True, "ts": message.ts}
