@@ -178,6 +178,13 @@ def test_message_box_runs_the_slash_command_or_posts_a_message(demo: DemoServer)
     assert unknown.status_code == 422 and "/leadfeedback help" in unknown.json()["error"]
     assert demo.post("command", {"as": MARK, "channel": MARKETING, "text": "  "}).status_code == 422
 
+    async def open_dm() -> str:
+        answer = await demo.demo.services.client.conversations_open(users=ANA)
+        return answer["channel"]["id"]
+
+    intruder = demo.post("command", {"as": MARK, "channel": demo.call(open_dm), "text": "psst"})
+    assert intruder.status_code == 404
+
     said = demo.post("command", {"as": MARK, "channel": MARKETING, "text": "Hi *team*"})
     assert said.status_code == 200
     (message,) = [m for m in demo.state(ANA)["messages"][MARKETING] if not m["ephemeral"]]
