@@ -1,0 +1,288 @@
+"""The demo page in Debian's Chromium, driven by Playwright: what a visitor sees and does.
+
+Needs /usr/bin/chromium (`apt-get install chromium`). Without it these tests are
+skipped, except where HANDOFF_REQUIRE_BROWSER=1 (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.demo.samples import load_samples
+from messages.ids import ActionId, BlockId
+from tests.demo_harness import ANA, BEN, MARK, MARKETING, DemoServer
+from tests.harness import wait_for
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+REQUIRE_BROWSER = os.environ.get("HANDOFF_REQUIRE_BROWSER") == "1"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+TIMEOUT_MS = 10_000
+
+# What the message-box test types after /leadfeedback, and a phrase of the answer.
+# Switch to ("stats", <a phrase of the stats answer>) once the stats subcommand lands.
+LEADFEEDBACK_ARGS, LEADFEEDBACK_ANSWER = "help", "shows how marketing's leads fare with sales"
+
+
+def _no_browser(reason: str) -> None:
+    if REQUIRE_BROWSER:
+        pytest.fail(f"{reason}; HANDOFF_REQUIRE_BROWSER=1 requires the browser tests", False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        _no_browser(f"{CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        from playwright.sync_api import Error, sync_playwright
+    except ImportError:
+        _no_browser("the playwright package is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        try:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+        except Error as exc:
+            _no_browser(f"Chromium at {CHROMIUM} did not start: {exc}")
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo(sqlite_url: str, tmp_path: Path) -> Iterator[DemoServer]:
+    with DemoServer(sqlite_url, config_path=tmp_path / "no-app.yaml") as server:
+        yield server
+
+
+@dataclass
+class Visitor:
+    """One browser tab on the demo, with everything the page did that a test must see."""
+
+    page: Any
+    demo: DemoServer
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def open(self, user: str) -> None:
+        self.page.goto(f"{self.demo.url}/?as={user}")
+        self.expect(self.page.locator("body")).to_have_attribute("data-as", user)
+
+    def act_as(self, user: str) -> None:
+        self.page.select_option("#as", user)
+        self.expect(self.page.locator("body")).to_have_attribute("data-as", user)
+
+    def message(self, ts: str) -> Any:
+        return self.page.locator(f'#messages .msg[data-ts="{ts}"]')
+
+    def ephemerals(self) -> Any:
+        return self.page.locator("#messages .msg.ephemeral")
+
+    def cards(self) -> Any:
+        return self.page.locator("#messages .msg:not(.ephemeral)")
+
+    @staticmethod
+    def expect(locator: Any) -> Any:
+        from playwright.sync_api import expect
+
+        return expect(locator)
+
+
+@pytest.fixture
+def visitor(browser: Any, demo: DemoServer) -> Iterator[Visitor]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    seen = Visitor(page=page, demo=demo)
+
+    def on_dialog(dialog: Any) -> None:
+        seen.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.on("pageerror", lambda error: seen.errors.append(str(error)))
+    yield seen
+    context.close()
+    assert seen.errors == [], "the page threw JavaScript errors"
+
+
+def test_claim_refusal_and_rejection_through_the_page(visitor: Visitor, demo: DemoServer) -> None:
+    page, expect = visitor.page, visitor.expect
+    visitor.open(ANA)
+    expect(page.locator("#channel-title")).to_have_text("# sales-leads")
+    page.click("#send-lead")
+    expect(page.locator(".toast").first).to_contain_text("POST /api/leads → 201 created")
+    card = visitor.cards().first
+    expect(card.locator(".bk-header")).to_have_text("New MQL: Lena Hoffmann")
+    ts = card.get_attribute("data-ts")
+    card = visitor.message(ts)
+
+    # Slack is slow to update the card: Ben still sees Claim after Ana has won.
+    demo.workspace.faults.inject("chat.update", delay=5)
+    card.locator(f"[data-action-id={ActionId.CLAIM}]").click()
+    wait_for(lambda: demo.lead_states() == ["claimed"], what="Ana's claim stored")
+    visitor.act_as(BEN)
+    card.locator(f"[data-action-id={ActionId.CLAIM}]").click()
+    refusal = visitor.ephemerals()
+    expect(refusal).to_have_count(1)
+    expect(refusal).to_contain_text("Only visible to you")
+    expect(refusal).to_contain_text("This lead is already claimed by @Ana Rep.")
+    expect(card.locator(".bk-header")).to_have_text("MQL claimed: Lena Hoffmann")
+
+    visitor.act_as(ANA)
+    expect(card.locator(".bk-context")).to_contain_text("Claimed by @Ana Rep")
+    expect(card.locator(f"[data-action-id={ActionId.ACCEPT}]")).to_be_visible()
+    expect(visitor.ephemerals()).to_have_count(0)  # Ben's refusal was his alone
+
+    card.locator(f"[data-action-id={ActionId.REJECT}]").click()
+    modal = page.locator("#modal")
+    expect(modal).to_be_visible()
+    expect(page.locator("#modal-title")).to_have_text("Reject lead")
+    page.click("#modal-submit")  # like Slack's client: no reason, no submission
+    reason = modal.locator(f'[data-block-id="{BlockId.REJECT_REASON}"]')
+    expect(reason.locator(".bk-error")).to_have_text("Please complete this required field.")
+    reason.locator("select").select_option("other")
+    page.click("#modal-submit")  # the bot answers with a field error: "other" needs a comment
+    comment = modal.locator(f'[data-block-id="{BlockId.REJECT_COMMENT}"]')
+    expect(comment.locator(".bk-error")).to_contain_text("comment")
+    expect(reason.locator("select")).to_have_value("other")  # kept across the re-render
+    comment.locator("textarea").fill("Only wanted the *free* e-book")
+    page.click("#modal-submit")
+    expect(page.locator("#modal-backdrop")).to_be_hidden()
+    expect(card.locator(".bk-header")).to_have_text("Returned to marketing: Lena Hoffmann")
+    expect(card.locator(".bk-context b")).to_have_text(["Other", "free"])
+
+    card.locator(".thread-summary").click()
+    thread = page.locator("#thread")
+    expect(thread).to_contain_text("@Ana Rep claimed this lead.")
+    expect(thread).to_contain_text("@Ana Rep rejected this lead: Other")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "demo-channel.png"))
+
+    page.click(f'.sidebar-item[data-channel="{MARKETING}"]')
+    expect(page.locator("#channel-title")).to_have_text("# marketing")
+    expect(visitor.cards().first).to_contain_text("Only wanted the free e-book")
+
+
+def test_leadfeedback_from_the_message_box(visitor: Visitor) -> None:
+    page, expect = visitor.page, visitor.expect
+    visitor.open(MARK)
+    page.fill("#composer-input", f"/leadfeedback {LEADFEEDBACK_ARGS}")
+    page.press("#composer-input", "Enter")
+    answer = visitor.ephemerals()
+    expect(answer).to_have_count(1)
+    expect(answer).to_contain_text(LEADFEEDBACK_ANSWER)
+    expect(page.locator("#composer-input")).to_have_value("")
+    visitor.act_as(ANA)
+    expect(visitor.ephemerals()).to_have_count(0)
+
+
+def test_fast_forward_a_day_moves_the_clock_and_runs_the_jobs(
+    visitor: Visitor, demo: DemoServer
+) -> None:
+    page, expect = visitor.page, visitor.expect
+    swept: list[datetime] = []
+
+    async def probe(services: Any) -> None:
+        swept.append(services.clock.now())
+
+    # The SLA, digest and survey sweeps register here too; once they exist, this test
+    # also expects the nudge DM a day later (see the report of issue 7).
+    demo.demo.services.jobs.add("probe", probe, every=timedelta(hours=1))
+    visitor.open(ANA)
+    expect(page.locator("#demo-clock")).to_have_attribute("data-now", re.compile(r"^\d+$"))
+    before = int(page.get_attribute("#demo-clock", "data-now"))
+    page.click("#ff-day")
+    expect(page.locator("#demo-offset")).to_have_text("1d ahead")
+    expect(page.locator(".toast").first).to_contain_text("Clock moved 1 day")
+    expect(page.locator(".toast").first).to_contain_text("probe ✓")
+    after = int(page.get_attribute("#demo-clock", "data-now"))
+    assert 86400 <= after - before < 86400 + 60
+    assert len(swept) == 1 and swept[0].timestamp() >= before + 86400
+
+
+def test_a_hostile_lead_is_shown_as_plain_text(visitor: Visitor, demo: DemoServer) -> None:
+    page, expect = visitor.page, visitor.expect
+    hostile = next(i for i, s in enumerate(load_samples()) if "<script>" in s.get("first_name", ""))
+    visitor.open(ANA)
+    demo.send_lead(index=hostile)
+    card = visitor.cards().first
+    expect(card.locator(".bk-header")).to_have_text("New MQL: <script>alert(1)</script> <!channel>")
+    expect(card).to_contain_text("<img src=x onerror=alert(2)>")
+    expect(card).to_contain_text("<!here> & <@U0MGR>")
+    expect(card).to_contain_text("<https://evil.example.com|click here>")
+    assert page.locator("#messages script, #messages img, #messages iframe").count() == 0
+    expect(card.locator(".mention")).to_have_count(0)  # no @channel, @here or @Maria
+    links = card.locator("a")
+    expect(links).to_have_count(1)  # only the card's own "Open in CRM" button
+    assert links.get_attribute("href") == "https://crm.example.com/contacts/20007"
+    assert links.get_attribute("rel") == "noopener noreferrer"
+    assert links.get_attribute("target") == "_blank"
+    page.wait_for_timeout(300)
+    assert visitor.dialogs == []
+    assert page.evaluate("document.title") == "Handoff demo"
+
+
+RENDER_PROBE = Path(__file__).with_name("demo_render_probe.js")
+
+
+def test_the_renderer_draws_a_faithful_subset_and_labels_the_rest(visitor: Visitor) -> None:
+    visitor.open(ANA)
+    out = visitor.page.evaluate(RENDER_PROBE.read_text())
+    assert "<b>bold</b>" in out["formatting"] and "<i>it</i>" in out["formatting"]
+    assert "<s>gone</s>" in out["formatting"]
+    assert '<code class="code">co*de*</code>' in out["formatting"]
+    assert '<pre class="pre">pre _x_</pre>' in out["formatting"]
+    assert "snake_case_name 2*3*4" in out["formatting"]
+    assert out["mentions"] == "@Ana Rep @U0NOBODY #sales-leads @sales-reps @here @channel"
+    assert out["mentionMe"]
+    assert (
+        '<a class="link" href="https://example.com/" target="_blank" '
+        'rel="noopener noreferrer">site</a>' in out["links"]
+    )
+    assert '<span class="unsafe-link">bad</span>' in out["links"]
+    assert 'href="mailto:a@example.com"' in out["links"]
+    assert ">https://example.com</a>" in out["links"]
+    assert "&lt;b&gt;x&lt;/b&gt; &amp;lt;script&amp;gt;" in out["entities"]
+    assert "<b>&lt;i&gt;</b>" in out["entities"]
+    assert out["date"] == "Today at 11:00 AM"
+    assert out["dateLong"] == "Thursday, January 1st, 2026 2026-01-01 just now"
+    assert out["dateOther"] == "Dec 30, 2025"
+    assert out["dateBad"] == "the fallback"
+    assert out["emoji"] == "✅ :constructor: :no_such_emoji:"
+    assert out["header"] == "A & B 🎉"
+    assert out["unsupported"] == [
+        "[unsupported element: timepicker]",
+        "[unsupported element: datepicker]",
+        "[unsupported block: rich_text]",
+        "[unsupported block: video]",
+    ]
+    assert "primary" in out["primary"] and "danger" in out["danger"]
+    assert 'href="https://example.com/x"' in out["web"]
+    assert 'rel="noopener noreferrer"' in out["web"] and 'target="_blank"' in out["web"]
+    assert out["js"].startswith("<button") and "disabled" in out["js"]
+    assert "javascript" not in out["js"]
+    assert out["images"] == ["https://example.com/i.png", "https://example.com/chart.png"]
+    assert out["badImage"] == "bad image"
+    assert out["fields"] == ["Score\n91", "x"]
+    assert out["clicks"] == [
+        {"action_id": "yes", "block_id": "acts", "value": None},
+        {"action_id": "pick", "block_id": "acts", "value": "1"},
+    ]

@@ -1,0 +1,157 @@
+"""The demo's pieces without a server, and the `handoff demo` command itself."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.clock import ManualClock
+from bot.demo.samples import load_samples, sample_variant
+from bot.demo.server import DemoTime
+from bot.demo.team import DEMO_TEAM, demo_team
+from bot.fake_slack import FakeWorkspace
+from storage.lead_input import LeadIn
+from tests.harness import wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_samples_are_valid_varied_and_include_one_hostile_lead() -> None:
+    samples = load_samples()
+    assert len(samples) >= 30
+    for sample in samples:
+        LeadIn.model_validate(sample)
+    assert len({s["email"] for s in samples}) == len(samples)
+    assert len({s.get("source") for s in samples}) >= 6
+    hostile = [s for s in samples if "<script>" in s.get("first_name", "")]
+    assert len(hostile) == 1 and "<!channel>" in hostile[0]["last_name"]
+
+
+def test_a_sample_sent_again_gets_a_new_address_and_id() -> None:
+    sample = load_samples()[0]
+    assert sample_variant(sample, 0) == sample
+    again = sample_variant(sample, 2)
+    local, domain = sample["email"].split("@")
+    assert again["email"] == f"{local}+2@{domain}"
+    assert again["external_id"] == f"{sample['external_id']}-2"
+    LeadIn.model_validate(again)
+
+
+def test_the_repositorys_app_yaml_fits_the_demo_workspace() -> None:
+    chosen = demo_team(ROOT / "app.yaml", FakeWorkspace.seeded())
+    assert chosen.source.endswith("app.yaml")
+    assert chosen.team.channels.leads == "C0LEADS"
+
+
+def test_a_real_teams_app_yaml_falls_back_to_the_demo_team(tmp_path: Path) -> None:
+    config = yaml.safe_load((ROOT / "app.yaml").read_text())
+    config["channels"]["leads"] = "C0REALSALES"
+    config["admins"] = {"users": ["U0REALBOSS"]}
+    path = tmp_path / "app.yaml"
+    path.write_text(yaml.safe_dump(config))
+    chosen = demo_team(path, FakeWorkspace.seeded())
+    assert chosen.team == DEMO_TEAM
+    assert "C0REALSALES" in chosen.source and "U0REALBOSS" in chosen.source
+
+
+def test_a_broken_or_missing_app_yaml_falls_back_to_the_demo_team(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("channels: {leads: nope}\n")
+    assert demo_team(broken, FakeWorkspace.seeded()).team == DEMO_TEAM
+    missing = demo_team(tmp_path / "missing.yaml", FakeWorkspace.seeded())
+    assert missing.team == DEMO_TEAM and "not found" in missing.source
+
+
+def test_demo_time_maps_real_moments_to_the_bots_time() -> None:
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    demo_time = DemoTime(ManualClock(start))
+    before = time.time()
+    assert demo_time.at(before) == before
+    assert demo_time.fast_forward(timedelta(days=1)) == start + timedelta(days=1)
+    demo_time.fast_forward(timedelta(hours=1))
+    later = time.time() + 1
+    assert demo_time.at(later) == later + 90000
+    assert demo_time.at(before) == before  # earlier messages keep the time they had
+    assert demo_time.version == 2 and demo_time.offset == 90000
+
+
+def test_demo_refuses_a_port_in_use() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(main, ["demo", "--port", str(port)])
+    assert result.exit_code == 2
+    assert "Cannot start the demo" in result.output and f"--port {port}" in result.output
+
+
+def test_handoff_demo_serves_the_page_and_feeds_sample_leads(tmp_path: Path) -> None:
+    """The README's first command, as a person runs it: one process, one URL, Ctrl-C."""
+    db = tmp_path / "demo.db"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo", "--port", "0", "--leads", "2", "--db", str(db)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        url = None
+        deadline = time.monotonic() + 30
+        while url is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line and process.poll() is not None:
+                break
+            lines.append(line)
+            found = re.search(r"Handoff demo: (http://127\.0\.0\.1:\d+)/", line)
+            url = found.group(1) if found else None
+        assert url, "".join(lines)
+        assert "<title>Handoff demo</title>" in httpx.get(url + "/").text
+
+        def cards() -> list[dict[str, object]] | None:
+            state = httpx.get(f"{url}/demo/api/state", params={"as": "U0REP1"}).json()
+            return state["messages"]["C0LEADS"] if len(state["messages"]["C0LEADS"]) == 2 else None
+
+        wait_for(cards, what="the two sample leads' cards")
+        assert db.exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+            pytest.fail("handoff demo did not stop on Ctrl-C")
+    assert process.returncode == 0
+
+
+def test_the_page_script_never_parses_data_as_html() -> None:
+    """The renderer's safety rests on building the DOM with textContent; keep it that way."""
+    static = ROOT / "bot" / "demo" / "static"
+    forbidden = re.compile(
+        r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\beval\(|new Function\("
+        r"|createContextualFragment|DOMParser"
+    )
+    for script in static.glob("*.js"):
+        hits = [
+            f"{script.name}:{number}: {line.strip()}"
+            for number, line in enumerate(script.read_text().splitlines(), 1)
+            if forbidden.search(line)
+        ]
+        assert hits == []
