@@ -27,7 +27,7 @@ from messages.slack_message import SlackMessage
 from storage.events import lead_events
 from storage.feedback_models import DigestTrigger
 from storage.models import Lead, LeadState
-from storage.outcomes import lead_outcomes
+from storage.outcomes import as_lead_id, lead_outcomes
 
 DEFAULT_PERIOD = "30d"
 MINE_LIMIT = 20
@@ -105,12 +105,9 @@ async def run_lead(services: Services, request: CommandRequest) -> SlackMessage:
         if "@" in ref:
             statement = select(Lead).where(func.lower(Lead.email) == ref.lower())
         else:
-            by_id = Lead.id == int(ref) if ref.isdigit() and len(ref) < 19 else None
-            statement = select(Lead).where(
-                or_(Lead.external_id == ref, by_id)
-                if by_id is not None
-                else Lead.external_id == ref
-            )
+            lead_id = as_lead_id(ref)
+            matches = [Lead.external_id == ref] + ([Lead.id == lead_id] if lead_id else [])
+            statement = select(Lead).where(or_(*matches))
         found = list((await session.exec(statement.order_by(Lead.id.desc()).limit(11))).all())
         if not found:
             return notice(f"No lead matches {ref!r}.")

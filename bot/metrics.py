@@ -3,7 +3,8 @@
 `/leadfeedback stats`, `reasons`, `sources`, the CSV export and the weekly
 digest all read their numbers from the functions here, and each function is
 one or a few SQL aggregates over indexed columns (`ix_leads_metrics` covers
-the cohort reads); nothing loops over leads in Python.
+the cohort counts, partial indexes on each duration serve the percentiles,
+`ix_lead_outcomes_cohort` the CRM figures); nothing loops over leads in Python.
 
 Definitions (the README's table is written from these):
 
@@ -22,11 +23,13 @@ Definitions (the README's table is written from these):
   No decided leads: no rate (a dash), never 0%.
 - Time to claim = claimed_at - posted_at; time to disposition = closed_at -
   posted_at (accept or reject); response time = first of claim or
-  disposition - posted_at. Median and 90th percentile are continuous
-  percentiles (PostgreSQL's percentile_cont; the same interpolation on SQLite).
+  disposition - posted_at (the sources table). Median and 90th percentile are
+  continuous percentiles, interpolated as PostgreSQL's percentile_cont does,
+  on both stores (storage/aggregates.py). No durations: a dash.
 - SLA: a lead with a deadline (`due_at`) met it if it was decided at or before
   the deadline, breached it if it was decided later or is still undecided
-  after the deadline, and is pending otherwise. Attainment = met / (met +
+  after the deadline, and is pending otherwise; a lead whose card is not
+  posted has no deadline and does not count. Attainment = met / (met +
   breached); pending leads do not count yet. No met or breached: a dash.
 - Outcomes (from the CRM): opportunities = leads with an `opportunity_created`
   or `won` outcome; wins = leads with a `won` outcome (of any state: a lead

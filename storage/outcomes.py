@@ -78,14 +78,22 @@ class RecordedOutcome:
 _CONTRADICTS = {OutcomeKind.WON: OutcomeKind.LOST, OutcomeKind.LOST: OutcomeKind.WON}
 
 
+MAX_LEAD_ID = 2**31 - 1  # leads.id is a 32-bit integer on PostgreSQL
+
+
+def as_lead_id(ref: str) -> int | None:
+    """`ref` as one of Handoff's lead ids, if it can be one."""
+    return int(ref) if ref.isdigit() and int(ref) <= MAX_LEAD_ID else None
+
+
 async def find_lead(session: AsyncSession, ref: str) -> Lead | None:
     """The lead a CRM means: its external_id first (the CRM's own id), then Handoff's id."""
     statement = select(Lead).where(Lead.external_id == ref).with_for_update()
     lead = (await session.exec(statement)).first()
-    if lead is None and ref.isdigit() and len(ref) < 19:
-        lead = (
-            await session.exec(select(Lead).where(Lead.id == int(ref)).with_for_update())
-        ).first()
+    lead_id = as_lead_id(ref)
+    if lead is None and lead_id is not None:
+        by_id = select(Lead).where(Lead.id == lead_id).with_for_update()
+        lead = (await session.exec(by_id)).first()
     return lead
 
 

@@ -154,6 +154,7 @@ def test_one_leads_timeline_with_its_card(
         ask(asker, workspace, MANAGER, "lead 6")
     )
     assert "No lead matches" in ask(asker, workspace, MARKETER, "lead nobody@example.com").text
+    assert "No lead matches" in ask(asker, workspace, MARKETER, "lead 99999999999").text
 
     response = feedback_bot.post_leads({"email": "Fresh@Example.com", "source": "ads"})
     assert response.status_code == 201

@@ -59,6 +59,7 @@ def test_unauthorised_unknown_and_unreadable_reports(
     missing = report(bot, 999_999, won)
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
     assert report(bot, "crm-unknown", won).status_code == 404
+    assert report(bot, "99999999999", won).status_code == 404  # past a 32-bit id
 
     broken = report(bot, lead_id, b'{"type": ')
     assert broken.status_code == 422 and broken.json()["error"] == "invalid_json"
