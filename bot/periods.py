@@ -48,19 +48,6 @@ class Period:
     previous_label: str
     complete: bool  # False while the period is still running (it ends now)
 
-    def previous(self) -> Period:
-        """The period this one is compared with, as a period of its own."""
-        return Period(
-            key=f"{self.key}-previous",
-            label=self.previous_label,
-            start=self.previous_start,
-            end=self.previous_end,
-            previous_start=self.previous_start,
-            previous_end=self.previous_start,
-            previous_label=self.previous_label,
-            complete=True,
-        )
-
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The UTC instant at which `day` begins in `zone`."""
