@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
+from bot import feedback
 from bot.clock import Clock, SystemClock
 from bot.deliveries import DeliveryContext
 from bot.outbox_worker import OutboxWorker
@@ -28,6 +29,8 @@ from bot.slack_errors import slack_error
 from handlers import app_events, errors, lead_actions, leadfeedback, reject_modal
 from handlers.health import make_health_endpoint
 from handlers.intake import make_intake_endpoint
+from handlers.outcomes import ROUTE as OUTCOME_ROUTE
+from handlers.outcomes import make_outcome_endpoint
 from handlers.slack_events import make_slack_endpoint
 from storage.database import Database
 
@@ -42,6 +45,7 @@ FEATURES: list[Callable[[AsyncApp, Services], None]] = [
     lead_actions.register,
     reject_modal.register,
     leadfeedback.register,
+    feedback.register,
 ]
 
 
@@ -117,6 +121,7 @@ def create_app(
             methods=["POST"],
         ),
         Route("/api/leads", make_intake_endpoint(services), methods=["POST"]),
+        Route(OUTCOME_ROUTE, make_outcome_endpoint(services), methods=["POST"]),
         Route("/healthz", make_health_endpoint(services), methods=["GET"]),
         *(extra_routes or []),
     ]

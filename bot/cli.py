@@ -258,3 +258,54 @@ def demo(ctx: click.Context, port: int, db_file: Path | None, leads: int) -> Non
 
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve_demo(handoff_demo, sock, leads=leads, on_ready=ready))
+
+
+@main.command()
+@click.option("--week", "week_text", required=True, help="ISO week to report on, e.g. 2025-W09.")
+@click.option(
+    "--post", is_flag=True, help="Post it to channels.alignment (by hand: once per week)."
+)
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Also write the chart (PNG) to this file.",
+)
+@click.pass_context
+def digest(ctx: click.Context, week_text: str, post: bool, chart: Path | None) -> None:
+    """Render the weekly alignment digest of one ISO week: print it, or post it."""
+    from bot.periods import PeriodError
+
+    settings = _settings(ctx.obj["config"])
+    missing = [n for n in missing_for_run(settings) if n != "HANDOFF_INTAKE_TOKEN"]
+    if missing:
+        _fail([f"{name} is not set" for name in missing], "handoff digest needs Slack's settings:")
+    try:
+        text = asyncio.run(_digest(settings, week_text, post=post, chart=chart))
+    except PeriodError as exc:
+        _fail([f"--week: {exc}"], "Cannot render the digest:")
+    except TimeoutError as exc:
+        _fail([str(exc)], "The digest is queued but Slack did not take it:")
+    out.print(text, markup=False, highlight=False, end="")
+
+
+async def _digest(settings: Settings, week_text: str, *, post: bool, chart: Path | None) -> str:
+    from bot.app import create_app
+    from bot.digest import digest_text, post_by_hand
+    from bot.periods import parse_iso_week
+    from storage.database import Database
+
+    db = Database(settings.database_url)
+    await db.upgrade()
+    services = create_app(settings, db=db).services
+    try:
+        week = parse_iso_week(week_text, now=services.clock.now(), zone=settings.team.zone)
+        if post:
+            return await post_by_hand(services, week)
+        text, png = await digest_text(services, week, with_chart=chart is not None)
+    finally:
+        await db.dispose()
+    if chart is not None and png is not None:
+        await asyncio.to_thread(chart.write_bytes, png)
+        text += f"\nChart written to {chart}.\n"
+    return text

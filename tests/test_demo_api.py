@@ -206,10 +206,10 @@ def test_fast_forward_moves_the_bots_clock_and_runs_every_job(demo: DemoServer) 
     before = demo.state(ANA)["now"]
 
     answer = demo.post("fast-forward", {"by": "1d"}).json()
-    assert answer["jobs"] == [
-        {"name": "broken", "ok": False, "error": "RuntimeError"},
-        {"name": "probe", "ok": True},
-    ]
+    jobs = {job["name"]: job for job in answer["jobs"]}
+    assert jobs["broken"] == {"name": "broken", "ok": False, "error": "RuntimeError"}
+    assert jobs["probe"] == {"name": "probe", "ok": True}
+    assert all(job["ok"] for name, job in jobs.items() if name != "broken"), "every real job ran"
     assert answer["now"] - before >= 86400
     assert seen and seen[0].timestamp() - before >= 86400
     state = demo.state(ANA)

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
+import storage.feedback_models
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
 # Any fixed number works; it only has to be the same for every replica.

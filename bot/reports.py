@@ -1,0 +1,156 @@
+"""The figures behind each /leadfeedback answer and the weekly digest, one session each.
+
+These functions only gather numbers from bot/metrics.py; messages/feedback.py
+turns them into Block Kit. The benchmark (bench/metrics.py) times exactly these.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot import metrics
+from bot.periods import Period, days_of
+from storage.aggregates import consistent_snapshot
+from storage.database import Database
+
+DIGEST_LIST_LIMIT = 8
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class StatsReport:
+    period: Period
+    source: str | None
+    current: metrics.Funnel
+    previous: metrics.Funnel
+
+
+async def stats_report(
+    db: Database, period: Period, *, now: datetime, source: str | None = None
+) -> StatsReport:
+    async with db.session() as session:
+        await consistent_snapshot(session)
+        current = await metrics.funnel(session, period.start, period.end, now=now, source=source)
+        previous = await metrics.funnel(
+            session,
+            period.previous_start,
+            period.previous_end,
+            now=now,
+            source=source,
+            detail=False,
+        )
+    return StatsReport(period, source, current, previous)
+
+
+@dataclass(frozen=True)
+class ReasonsReport:
+    period: Period
+    source: str | None
+    reasons: list[metrics.ReasonRow]
+
+
+async def reasons_report(
+    db: Database, period: Period, *, source: str | None = None
+) -> ReasonsReport:
+    async with db.session() as session:
+        await consistent_snapshot(session)
+        rows = await metrics.rejection_reasons(session, period.start, period.end, source=source)
+    return ReasonsReport(period, source, rows)
+
+
+@dataclass(frozen=True)
+class SourcesReport:
+    period: Period
+    sources: metrics.SourcesTable
+
+
+async def sources_report(db: Database, period: Period) -> SourcesReport:
+    async with db.session() as session:
+        await consistent_snapshot(session)
+        table = await metrics.sources(session, period.start, period.end)
+    return SourcesReport(period, table)
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    week: Period
+    now: datetime
+    current: metrics.Funnel
+    previous: metrics.Funnel
+    breaches: metrics.LeadList
+    reasons: list[metrics.ReasonRow]
+    by_acceptance: list[metrics.SourceRow]
+    by_won: list[metrics.SourceRow]
+    currency: str | None  # the currency sources are ranked by won amount in
+    overdue: metrics.LeadList
+    days: list[metrics.DayCounts]
+
+
+async def digest_report(
+    db: Database, week: Period, *, now: datetime, zone: ZoneInfo
+) -> DigestReport:
+    async with db.session() as session:
+        await consistent_snapshot(session)
+        current = await metrics.funnel(session, week.start, week.end, now=now)
+        previous = await metrics.funnel(
+            session, week.previous_start, week.previous_end, now=now, detail=False
+        )
+        breaches = await metrics.sla_breaches(
+            session, week.start, week.end, now=now, limit=DIGEST_LIST_LIMIT
+        )
+        reasons = await metrics.rejection_reasons(session, week.start, week.end, comments=1)
+        source_rows = (await metrics.sources(session, week.start, week.end)).rows
+        overdue = await metrics.open_past_deadline(session, now=now, limit=DIGEST_LIST_LIMIT)
+        days = await metrics.per_day(session, days_of(week, zone))
+    currency = metrics.main_currency(source_rows)
+    return DigestReport(
+        week=week,
+        now=now,
+        current=current,
+        previous=previous,
+        breaches=breaches,
+        reasons=reasons,
+        by_acceptance=metrics.ranked_by_acceptance(source_rows),
+        by_won=metrics.ranked_by_won(source_rows, currency),
+        currency=currency,
+        overdue=overdue,
+        days=days,
+    )
+
+
+async def digest_days(db: Database, week: Period, *, zone: ZoneInfo) -> list[metrics.DayCounts]:
+    async with db.session() as session:
+        return await metrics.per_day(session, days_of(week, zone))
+
+
+async def export_csv(
+    db: Database, period: Period, *, now: datetime, zone: ZoneInfo
+) -> tuple[bytes, int]:
+    """The period's leads as CSV (UTF-8 with a BOM so spreadsheets read accents); and how many."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    count = -1
+    async with db.session() as session:
+        await consistent_snapshot(session)
+        async for row in metrics.export_rows(session, period.start, period.end, now=now):
+            writer.writerow([_csv_value(value, zone) for value in row])
+            count += 1
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8"), count
+
+
+def _csv_value(value: object, zone: ZoneInfo) -> object:
+    if isinstance(value, datetime):
+        # Local wall time: what a marketer's spreadsheet should show.
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float):
+        return f"{value:.0f}"
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        # A lead named "=HYPERLINK(...)" must stay text in a spreadsheet.
+        return "'" + value
+    return value

@@ -1,0 +1,118 @@
+"""POST /api/leads/{ref}/outcome: the CRM reports what became of a lead.
+
+Same bearer token and error shapes as the lead intake. `ref` is the lead's
+external_id (the CRM's own id) or, failing that, Handoff's numeric id.
+201 for a new outcome, 200 with the stored record when the same kind was
+reported before (nothing else happens), 404 for an unknown lead, 409 for won
+after lost (or the reverse), 422 for anything that does not validate.
+"""
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from bot.services import Services
+from handlers.intake import bearer_ok, error_response, read_limited
+from storage.feedback_models import LeadOutcome
+from storage.lead_input import FieldError, field_errors
+from storage.outcomes import (
+    OutcomeIn,
+    OutcomeRefused,
+    OutcomeStatus,
+    RecordedOutcome,
+    find_lead,
+    record_outcome,
+)
+
+logger = logging.getLogger(__name__)
+MAX_BODY_BYTES = 16 * 1024
+ROUTE = "/api/leads/{ref}/outcome"
+
+
+def outcome_json(outcome: LeadOutcome, status: OutcomeStatus) -> dict[str, object]:
+    return {
+        "id": outcome.id,
+        "lead_id": outcome.lead_id,
+        "type": outcome.kind,
+        "status": status,
+        "at": outcome.at.isoformat(),
+        "amount": None if outcome.amount_cents is None else f"{outcome.amount_cents / 100:.2f}",
+        "currency": outcome.currency,
+        "reason": outcome.reason,
+    }
+
+
+def outcome_errors(exc: ValidationError) -> list[FieldError]:
+    """The intake's per-field messages, worded for an outcome."""
+    errors = field_errors(exc)
+    return [
+        error.model_copy(update={"message": "is not an outcome field"})
+        if raw["type"] == "extra_forbidden"
+        else error
+        for error, raw in zip(errors, exc.errors(), strict=True)
+    ]
+
+
+def make_outcome_endpoint(services: Services) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def outcome(request: Request) -> JSONResponse:
+        if not bearer_ok(request, services):
+            return error_response(
+                401, "unauthorized", "Send Authorization: Bearer <HANDOFF_INTAKE_TOKEN>."
+            )
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return error_response(
+                415, "unsupported_media_type", "Send the outcome as application/json."
+            )
+        body = await read_limited(request, MAX_BODY_BYTES)
+        if body is None:
+            return error_response(413, "payload_too_large", "An outcome is at most 16 KiB.")
+        try:
+            data = OutcomeIn.model_validate(json.loads(body))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            return error_response(
+                422,
+                "invalid_json",
+                "The body is not valid JSON.",
+                [FieldError(field="(body)", message=str(exc))],
+            )
+        except ValidationError as exc:
+            return error_response(
+                422,
+                "invalid_outcome",
+                "Nothing was stored: fix the fields listed in errors.",
+                outcome_errors(exc),
+            )
+        ref = request.path_params["ref"]
+        try:
+            recorded = await _record(services, ref, data)
+        except OutcomeRefused as exc:
+            return error_response(exc.status, exc.error, str(exc))
+        except OperationalError:
+            logger.exception("database unavailable during outcome intake")
+            return error_response(
+                503, "database_unavailable", "The lead store is not answering; retry later."
+            )
+        if recorded is None:
+            return error_response(404, "not_found", f"No lead has the external_id or id {ref!r}.")
+        if recorded.status is OutcomeStatus.CREATED:
+            services.outbox.wake()
+        return JSONResponse(
+            outcome_json(recorded.outcome, recorded.status),
+            status_code=201 if recorded.status is OutcomeStatus.CREATED else 200,
+        )
+
+    return outcome
+
+
+async def _record(services: Services, ref: str, data: OutcomeIn) -> RecordedOutcome | None:
+    async with services.db.session() as session:
+        lead = await find_lead(session, ref)
+        if lead is None:
+            return None
+        return await record_outcome(session, lead, data, now=services.clock.now())

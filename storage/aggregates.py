@@ -1,0 +1,156 @@
+"""SQL pieces that the two stores spell differently: durations, percentiles, snapshots.
+
+Figures are computed by the database, never by loading rows into Python: a
+period can hold a quarter of a million leads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Float
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+# Below this many values a sort is cheaper than walking a duration index.
+WALK_FROM = 20_000
+
+
+class seconds_between(FunctionElement[float]):
+    """Seconds from the first datetime column to the second; NULL if either is NULL."""
+
+    type = Float()
+    name = "seconds_between"
+    inherit_cache = True
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    # UTCDateTime stores ISO text on SQLite; julianday() reads it to the millisecond.
+    return f"((julianday({end}) - julianday({start})) * 86400.0)"
+
+
+@compiles(seconds_between, "postgresql")
+def _seconds_postgres(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+
+
+class unindexed(FunctionElement[Any]):
+    """A column's value that SQLite's planner will not look up through an index.
+
+    SQLite picks the created_at index and sorts a quarter of a million rows
+    rather than walk the duration index in order; a unary `+` (a no-op on any
+    value) takes the created_at index out of its choices. PostgreSQL's planner
+    costs both paths itself, so there it is the bare column.
+    """
+
+    name = "unindexed"
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(unindexed)
+def _unindexed(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(next(iter(element.clauses)), **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(next(iter(element.clauses)), **kw)
+
+
+async def consistent_snapshot(session: AsyncSession) -> None:
+    """Make every query of this unit of work see the same data (call it first).
+
+    A report counts values and then walks to the k-th of them; on PostgreSQL's
+    default READ COMMITTED a claim in between would shift the walk. SQLite's
+    transactions (BEGIN IMMEDIATE) are serializable already.
+    """
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+async def percentiles(
+    session: AsyncSession,
+    value: ColumnElement[Any],
+    where: Sequence[Any],
+    fractions: Sequence[float],
+    *,
+    count: int,
+    select_from: Any = None,
+) -> dict[float, float | None]:
+    """Continuous percentiles (PostgreSQL's percentile_cont) of `value` over `where`.
+
+    `count` is how many rows match `where` with `value` not NULL (the caller
+    has it from its counting query). For a fraction p, percentile_cont
+    interpolates between the values ranked floor(p(n-1)) and the next (from 0);
+    each is fetched with ORDER BY value LIMIT 2 OFFSET rank, from the low end
+    for p <= 0.5 and from the high end above, so that an index on `value` is
+    walked as little as possible. No values: None for every fraction.
+    """
+    answer: dict[float, float | None] = {}
+    for fraction in fractions:
+        if count <= 0:
+            answer[fraction] = None
+            continue
+        position = fraction * (count - 1)
+        low = int(position)
+        if fraction <= 0.5:
+            found = await _ranked(session, value, where, select_from, offset=low, descending=False)
+        else:
+            # Rank r from the bottom is rank count-1-r from the top.
+            top_offset = max(count - 2 - low, 0)
+            found = await _ranked(
+                session, value, where, select_from, offset=top_offset, descending=True
+            )
+            found.reverse()
+            if low == count - 1:
+                found = found[-1:]
+        if not found:
+            answer[fraction] = None
+            continue
+        below = found[0]
+        above = found[1] if len(found) > 1 else below
+        answer[fraction] = below + (position - low) * (above - below)
+    return answer
+
+
+def ranked_statement(
+    value: ColumnElement[Any],
+    where: Sequence[Any],
+    *,
+    offset: int,
+    descending: bool = False,
+    select_from: Any = None,
+) -> Any:
+    """The values ranked offset and offset + 1 in order (from the top if descending)."""
+    statement = select(value).where(*where, value.is_not(None))
+    if select_from is not None:
+        statement = statement.select_from(select_from)
+    return statement.order_by(value.desc() if descending else value).offset(offset).limit(2)
+
+
+async def _ranked(
+    session: AsyncSession,
+    value: ColumnElement[Any],
+    where: Sequence[Any],
+    select_from: Any,
+    *,
+    offset: int,
+    descending: bool,
+) -> list[float]:
+    statement = ranked_statement(
+        value, where, offset=offset, descending=descending, select_from=select_from
+    )
+    return [float(v) for v in (await session.exec(statement)).all()]
