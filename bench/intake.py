@@ -67,6 +67,12 @@ async def _measure(url: str, singles: int, batches: int) -> tuple[list[float], l
     return single, batch
 
 
+async def drop_postgres(admin_url: str, url: str) -> None:
+    connection = await asyncpg.connect(admin_url)
+    await connection.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    await connection.close()
+
+
 async def fresh_postgres(url: str) -> str:
     name = f"handoff_bench_{int(time.time())}"
     connection = await asyncpg.connect(url)
@@ -87,7 +93,11 @@ def main() -> None:
     except (OSError, asyncpg.PostgresError) as exc:
         print(f"postgresql: skipped ({exc})")
     for name, url in targets.items():
-        figures = run(url, args.singles, args.batches)
+        try:
+            figures = run(url, args.singles, args.batches)
+        finally:
+            if name == "postgresql":
+                asyncio.run(drop_postgres(args.postgres, url))
         print(
             f"{name:10s} single lead p50 {figures['single_p50_ms']:.1f} ms, "
             f"p95 {figures['single_p95_ms']:.1f} ms; "

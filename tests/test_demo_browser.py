@@ -38,7 +38,7 @@ TIMEOUT_MS = 10_000
 
 # What the message-box test types after /leadfeedback, and a phrase of the answer.
 # Switch to ("stats", <a phrase of the stats answer>) once the stats subcommand lands.
-LEADFEEDBACK_ARGS, LEADFEEDBACK_ANSWER = "help", "shows how marketing's leads fare with sales"
+LEADFEEDBACK_ARGS, LEADFEEDBACK_ANSWER = "stats 7d", "Lead funnel"
 
 
 def _no_browser(reason: str) -> None:
