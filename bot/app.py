@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
+import handlers.survey
 from bot.clock import Clock, SystemClock
 from bot.deliveries import DeliveryContext
 from bot.outbox_worker import OutboxWorker
@@ -41,6 +42,7 @@ FEATURES: list[Callable[[AsyncApp, Services], None]] = [
     lead_actions.register,
     reject_modal.register,
     leadfeedback.register,
+    handlers.survey.register,
 ]
 
 

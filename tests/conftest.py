@@ -33,6 +33,8 @@ TEAM: dict[str, Any] = {
     "marketers": {"users": ["U0MKT"]},
     "admins": {"users": ["U0MGR"]},
     "sla": {"on_duty": {"usergroup": "S0REPS"}, "escalate_to": "U0MGR"},
+    # Off unless a test turns it on: on a real clock it would DM the reps in every test.
+    "survey": {"enabled": False},
 }
 
 
