@@ -119,7 +119,8 @@ async def _submission_answer(
                 now=services.clock.now(),
             )
     except (surveys.SurveyClosed, surveys.NotARecipient) as refused:
-        local = refused.survey.closes_at.astimezone(services.settings.team.zone)
+        # `survey`, read above: the refused session rolled back, and its rows with it.
+        local = survey.closes_at.astimezone(services.settings.team.zone)
         why = (
             f"This survey closed on {local:%b} {local.day} at {local:%H:%M}; "
             "answers can no longer be changed."

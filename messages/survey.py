@@ -152,9 +152,15 @@ def split_answer(text: str, budget: int) -> list[str]:
     pieces: list[str] = []
     rest = text
     while len(escape_mrkdwn(rest)) > budget:
-        cut = budget
-        while (over := len(escape_mrkdwn(rest[:cut])) - budget) > 0:
-            cut -= over  # each removed character shortens the escaped text by 1 to 5
+        # The longest prefix whose escaped text fits (escaping only ever lengthens).
+        low, high = 1, budget
+        while low < high:
+            middle = (low + high + 1) // 2
+            if len(escape_mrkdwn(rest[:middle])) <= budget:
+                low = middle
+            else:
+                high = middle - 1
+        cut = low
         space = max(rest.rfind(" ", 0, cut), rest.rfind("\n", 0, cut))
         if space > cut // 2:
             cut = space
