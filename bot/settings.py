@@ -228,10 +228,6 @@ class SurveyConfig(_Strict):
             raise ValueError("remind_after must be longer than 0 and shorter than open_for")
         return self
 
-    @property
-    def rating_question(self) -> SurveyQuestion | None:
-        return next((q for q in self.questions if q.kind == "rating"), None)
-
 
 class TeamConfig(_Strict):
     """Everything in app.yaml."""

@@ -8,7 +8,6 @@ they appear in order even when several replicas deliver.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,10 +40,13 @@ FANOUT = "survey-dm-fanout"
 THREAD_NOTE = "Every answer, question by question, is in the thread."
 
 
-async def post_dm(ctx: DeliveryContext, user_id: str, message: SlackMessage) -> dict[str, Any]:
+def fanout_paused(ctx: DeliveryContext) -> NotReady | None:
+    """Wait out a 429 without holding the message's lease (another replica could take it)."""
     wait = ctx.pacer.paused_for(FANOUT)
-    if wait > 0:
-        await asyncio.sleep(wait)
+    return NotReady(timedelta(seconds=wait), "survey DMs paused by a 429") if wait > 0 else None
+
+
+async def post_dm(ctx: DeliveryContext, user_id: str, message: SlackMessage) -> dict[str, Any]:
     try:
         return await post_message(ctx, user_id, **message.as_kwargs())
     except SlackApiError as exc:
@@ -69,13 +71,15 @@ async def deliver_dm(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
         return Sent({"channel": recipient.dm_channel, "ts": recipient.dm_ts})
     if not surveys.is_open(survey, ctx.clock.now()):
         return Drop("the survey closed before the DM went out")
+    if paused := fanout_paused(ctx):
+        return paused
+    now = ctx.clock.now()
     try:
         posted = await post_dm(ctx, user_id, survey_dm(survey))
     except SlackApiError as exc:
         if exc.response.get("error") in UNREACHABLE:
             return Drop(f"cannot DM {user_id}: {exc.response.get('error')}")
         raise
-    now = ctx.clock.now()
 
     async def record(session: AsyncSession) -> None:
         await surveys.record_dm(
@@ -102,6 +106,8 @@ async def deliver_reminder(ctx: DeliveryContext, message: OutboxMessage) -> Outc
         return Drop("answered before the reminder went out")
     if not surveys.is_open(survey, ctx.clock.now()):
         return Drop("the survey closed before the reminder went out")
+    if paused := fanout_paused(ctx):
+        return paused
     try:
         return Sent(await post_dm(ctx, user_id, survey_dm(survey, reminder=True)))
     except SlackApiError as exc:

@@ -65,7 +65,7 @@ async def _open_modal(services: Services, body: dict[str, Any], client: AsyncWeb
         view = survey_notice_modal(closed_line(survey), SurveyCallbackId.CLOSED)
     elif asked is None:
         view = survey_notice_modal(
-            Mrkdwn(f"The survey of {month_name(survey.month)} went to the reps it was sent to."),
+            Mrkdwn(f"The survey of {month_name(survey.month)} was not sent to you."),
             SurveyCallbackId.CLOSED,
         )
     else:

@@ -193,13 +193,20 @@ async def add_recipients(
 
 
 async def queue_reminders(session: AsyncSession, survey: Survey, *, now: datetime) -> int:
-    """One reminder to each rep who got the DM and has not answered; returns how many."""
+    """One reminder to each rep who has not answered; returns how many were queued.
+
+    A rep is reminded `remind_after` after their own DM went out, so one whose
+    DM was held up (Slack down for a day) does not get both back to back.
+    """
     survey_id = survey.id or 0
+    if survey.remind_at is None:
+        return 0
+    remind_after = survey.remind_at - survey.opened_at  # as app.yaml said at the opening
     answered = select(SurveyResponse.user_id).where(SurveyResponse.survey_id == survey_id)
     due = await session.exec(
         select(SurveyRecipient).where(
             SurveyRecipient.survey_id == survey_id,
-            col(SurveyRecipient.dm_sent_at).is_not(None),
+            col(SurveyRecipient.dm_sent_at) <= now - remind_after,
             col(SurveyRecipient.reminded_at).is_(None),
             col(SurveyRecipient.user_id).not_in(answered),
         )

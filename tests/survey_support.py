@@ -75,6 +75,15 @@ def wait_for_dms(workspace: FakeWorkspace, users: list[str], count: int = 1) -> 
     )
 
 
+def delivered(database_url: str) -> set[str]:
+    """Reps whose survey DM the bot has recorded as sent."""
+    return {r.user_id for r in recipients(database_url) if r.dm_sent_at is not None}
+
+
+def wait_for_delivered(database_url: str, users: list[str]) -> None:
+    wait_for(lambda: delivered(database_url) >= set(users), what=f"DMs to {users} recorded")
+
+
 def text_of(message: Any) -> str:
     return repr(message.blocks) + message.text
 

@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import Block
 from bot.clock import ManualClock
 from bot.fake_slack import FakeWorkspace, InteractionSender
 from storage.outbox import OutboxState
-from storage.surveys import SURVEY_REMINDER, SURVEY_SUMMARY, SURVEY_SUMMARY_PART
+from storage.surveys import SURVEY_DM, SURVEY_REMINDER, SURVEY_SUMMARY, SURVEY_SUMMARY_PART
 from tests.conftest import SIGNING_SECRET
 from tests.harness import BotServer, wait_for
 from tests.survey_support import (
@@ -21,6 +21,7 @@ from tests.survey_support import (
     MARKETING,
     OPENS,
     answer_survey,
+    delivered,
     dms,
     outbox,
     recipients,
@@ -28,6 +29,7 @@ from tests.survey_support import (
     surveys,
     sweep,
     text_of,
+    wait_for_delivered,
     wait_for_dms,
 )
 
@@ -54,7 +56,7 @@ def started(
     bot = BotServer(survey_settings(database_url, slack.api_url, reps=reps, **survey), clock=clock)
     bot.__enter__()
     sweep(bot)
-    wait_for_dms(workspace, [ANA, BEN, CAROL])
+    wait_for_delivered(database_url, [ANA, BEN, CAROL])
     sender = InteractionSender(
         workspace, bot_url=bot.url, signing_secret=SIGNING_SECRET, response_base_url=slack.url
     )
@@ -184,3 +186,34 @@ def test_a_survey_nobody_answered_still_reports(
         assert MARIA not in text_of(main)
     finally:
         bot.__exit__(None, None, None)
+
+
+def test_a_rep_whose_dm_was_held_up_is_reminded_after_their_own_dm(
+    database_url: str, slack: Any, workspace: FakeWorkspace
+) -> None:
+    workspace.faults.inject("chat.postMessage", status=503, channel=BEN, times=None)
+    clock = ManualClock(OPENS)
+    settings = survey_settings(database_url, slack.api_url, reps={"users": [ANA, BEN]})
+    with BotServer(settings, clock=clock) as bot:
+        sweep(bot)
+        wait_for(lambda: delivered(database_url) == {ANA}, what="ANA's DM")
+        wait_for(
+            lambda: any(
+                m.last_error and m.payload["user_id"] == BEN
+                for m in outbox(database_url, SURVEY_DM)
+            ),
+            what="BEN's DM failing and waiting for a retry",
+        )
+        clock.advance(timedelta(days=2))
+        workspace.faults.clear()
+        sweep(bot)
+        wait_for(lambda: delivered(database_url) == {ANA, BEN}, what="BEN's DM")
+
+        clock.advance(timedelta(days=1))  # day 3: three days after ANA's DM, one after BEN's
+        sweep(bot)
+        wait_for_dms(workspace, [ANA], count=2)
+        assert [m.payload["user_id"] for m in outbox(database_url, SURVEY_REMINDER)] == [ANA]
+        clock.advance(timedelta(days=2))  # day 5: three days after BEN's DM
+        sweep(bot)
+        wait_for_dms(workspace, [BEN], count=2)
+        assert [len(dms(workspace, u)) for u in (ANA, BEN)] == [2, 2]

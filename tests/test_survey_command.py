@@ -27,6 +27,7 @@ from tests.survey_support import (
     survey_settings,
     surveys,
     sweep,
+    wait_for_delivered,
     wait_for_dms,
 )
 
@@ -108,7 +109,7 @@ def test_send_status_results_and_export_of_an_attributed_survey(
     assert "The survey of March 2026 is open: 2 reps get a DM now" in sent
     [survey] = surveys(database_url)
     assert survey.opened_by == MARK and survey.month == "2026-03"
-    wait_for_dms(workspace, [ANA, BEN])
+    wait_for_delivered(database_url, [ANA, BEN])
     again = said(ask(sender, workspace, MARK, "survey send"))
     assert "still open until" in again and len(surveys(database_url)) == 1
 
