@@ -46,12 +46,18 @@ def fanout_paused(ctx: DeliveryContext) -> NotReady | None:
     return NotReady(timedelta(seconds=wait), "survey DMs paused by a 429") if wait > 0 else None
 
 
-async def post_dm(ctx: DeliveryContext, user_id: str, message: SlackMessage) -> dict[str, Any]:
+async def post_dm(
+    ctx: DeliveryContext, user_id: str, message: SlackMessage
+) -> dict[str, Any] | Drop:
+    """The DM as posted, or a Drop when Slack says this person can no longer get one."""
     try:
         return await post_message(ctx, user_id, **message.as_kwargs())
     except SlackApiError as exc:
+        error = exc.response.get("error")
         if exc.response.status_code == 429:
             ctx.pacer.pause(FANOUT, retry_after_seconds(exc))
+        elif error in UNREACHABLE:
+            return Drop(f"cannot DM {user_id}: {error}")
         raise
 
 
@@ -74,12 +80,9 @@ async def deliver_dm(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     if paused := fanout_paused(ctx):
         return paused
     now = ctx.clock.now()
-    try:
-        posted = await post_dm(ctx, user_id, survey_dm(survey))
-    except SlackApiError as exc:
-        if exc.response.get("error") in UNREACHABLE:
-            return Drop(f"cannot DM {user_id}: {exc.response.get('error')}")
-        raise
+    posted = await post_dm(ctx, user_id, survey_dm(survey))
+    if isinstance(posted, Drop):
+        return posted
 
     async def record(session: AsyncSession) -> None:
         await surveys.record_dm(
@@ -108,12 +111,8 @@ async def deliver_reminder(ctx: DeliveryContext, message: OutboxMessage) -> Outc
         return Drop("the survey closed before the reminder went out")
     if paused := fanout_paused(ctx):
         return paused
-    try:
-        return Sent(await post_dm(ctx, user_id, survey_dm(survey, reminder=True)))
-    except SlackApiError as exc:
-        if exc.response.get("error") in UNREACHABLE:
-            return Drop(f"cannot DM {user_id}: {exc.response.get('error')}")
-        raise
+    posted = await post_dm(ctx, user_id, survey_dm(survey, reminder=True))
+    return posted if isinstance(posted, Drop) else Sent(posted)
 
 
 async def _results(

@@ -217,3 +217,25 @@ def test_a_rep_whose_dm_was_held_up_is_reminded_after_their_own_dm(
         sweep(bot)
         wait_for_dms(workspace, [BEN], count=2)
         assert [len(dms(workspace, u)) for u in (ANA, BEN)] == [2, 2]
+
+
+def test_a_rep_slack_can_no_longer_reach_is_dropped_not_retried(
+    database_url: str, slack: Any, workspace: FakeWorkspace
+) -> None:
+    workspace.faults.inject("chat.postMessage", error="user_disabled", channel=BEN, times=None)
+    clock = ManualClock(OPENS)
+    settings = survey_settings(database_url, slack.api_url, reps={"users": [ANA, BEN]})
+    with BotServer(settings, clock=clock) as bot:
+        sweep(bot)
+        wait_for(
+            lambda: (
+                sorted((m.payload["user_id"], m.state) for m in outbox(database_url, SURVEY_DM))
+                == [(ANA, OutboxState.SENT), (BEN, OutboxState.DROPPED)]
+            ),
+            what="ANA's DM sent, BEN's dropped",
+        )
+        clock.advance(timedelta(days=8))
+        sweep(bot)
+        main = wait_for(lambda: workspace.messages(MARKETING), what="the summary")[0]
+    assert len(workspace.calls("chat.postMessage", channel=BEN)) == 1
+    assert "0 of 1 rep answered" in text_of(main), "BEN never got the question"
