@@ -35,6 +35,8 @@ TEAM: dict[str, Any] = {
     "sla": {"on_duty": {"usergroup": "S0REPS"}, "escalate_to": "U0MGR"},
     # Off unless a test turns it on: with the real clock a Monday run would post one.
     "digest": {"enabled": False},
+    # Off unless a test turns it on: on a real clock it would DM the reps in every test.
+    "survey": {"enabled": False},
 }
 
 

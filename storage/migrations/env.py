@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 import storage.feedback_models
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage import survey_models  # noqa: F401  (the survey tables)
 
 # Any fixed number works; it only has to be the same for every replica.
 MIGRATION_LOCK_ID = 0x48414E44

@@ -1,0 +1,88 @@
+"""When the month's survey opens: the Nth business day of the month at a local time.
+
+A business day is Monday to Friday and not a public holiday of
+`sla.holidays.country` (and subdivision) or one of `sla.holidays.extra`.
+Pure functions of their arguments; the SLA's business-hours calendar should
+later become the one place that knows holidays, and this module should ask it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import holidays as holiday_calendars
+
+from bot.settings import Holidays
+
+logger = logging.getLogger(__name__)
+
+IsHoliday = Callable[[date], bool]
+WEEKEND = (5, 6)  # Saturday, Sunday
+
+
+def month_key(moment: datetime, zone: ZoneInfo) -> str:
+    """YYYY-MM of `moment` in the team's time zone."""
+    return moment.astimezone(zone).strftime("%Y-%m")
+
+
+def month_days(year: int, month: int) -> Iterator[date]:
+    for day in range(1, calendar.monthrange(year, month)[1] + 1):
+        yield date(year, month, day)
+
+
+def business_day(year: int, month: int, n: int, is_holiday: IsHoliday) -> date:
+    """The n-th (1-based) business day of the month; the last one if there are fewer."""
+    days = [d for d in month_days(year, month) if d.weekday() not in WEEKEND and not is_holiday(d)]
+    if not days:  # a month of holidays: open on its first day rather than never
+        return date(year, month, 1)
+    return days[min(n, len(days)) - 1]
+
+
+def opening_time(
+    year: int, month: int, *, n: int, at: time, zone: ZoneInfo, is_holiday: IsHoliday
+) -> datetime:
+    """When the survey of that month opens, as aware UTC."""
+    day = business_day(year, month, n, is_holiday)
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def holiday_checker(config: Holidays) -> IsHoliday:
+    """A predicate for the team's public holidays plus its extra dates."""
+    extra: set[date] = set()
+    for raw in config.extra:
+        try:
+            extra.add(date.fromisoformat(raw))
+        except ValueError:
+            logger.warning("sla.holidays.extra: %r is not a YYYY-MM-DD date; ignored", raw)
+    public: holiday_calendars.HolidayBase | None = None
+    if config.country:
+        try:
+            public = holiday_calendars.country_holidays(config.country, subdiv=config.subdivision)
+        except NotImplementedError:
+            logger.warning(
+                "sla.holidays: no public holidays known for %s/%s; using weekends only",
+                config.country,
+                config.subdivision,
+            )
+
+    def is_holiday(day: date) -> bool:
+        # HolidayBase fills in each year on first use.
+        return day in extra or (public is not None and day in public)
+
+    return is_holiday
+
+
+def next_opening(
+    after: datetime, *, n: int, at: time, zone: ZoneInfo, is_holiday: IsHoliday
+) -> datetime:
+    """The first scheduled opening later than `after`: this month's, or else next month's."""
+    local = after.astimezone(zone)
+    this_month = opening_time(local.year, local.month, n=n, at=at, zone=zone, is_holiday=is_holiday)
+    if this_month > after:
+        return this_month
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    return opening_time(year, month, n=n, at=at, zone=zone, is_holiday=is_holiday)
