@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from bot.clock import SystemClock
+from bot.durations import format_duration
 from bot.settings import Settings, SettingsError, load_settings, missing_for_run
 
 console = Console(stderr=True)
@@ -103,7 +104,7 @@ def check(ctx: click.Context) -> None:
     team = settings.team
     out.print(
         f"[green]OK[/] {settings.config_path}: cards go to {team.channels.leads}, "
-        f"rejections to {team.channels.marketing}, SLA {team.sla.respond_within}, "
+        f"rejections to {team.channels.marketing}, SLA {format_duration(team.sla.respond_within)}, "
         f"{len(team.rejection_reasons)} rejection reasons; database {settings.database_url.split('://')[0]}."
     )
 
