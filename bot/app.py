@@ -24,7 +24,7 @@ from bot.pacing import ChannelPacer
 from bot.permissions import Directory
 from bot.services import Services
 from bot.settings import Settings
-from handlers import app_events, errors, lead_actions, leadfeedback, reject_modal
+from handlers import app_events, errors, lead_actions, leadfeedback, reject_modal, sla
 from handlers.health import make_health_endpoint
 from handlers.intake import make_intake_endpoint
 from handlers.slack_events import make_slack_endpoint
@@ -41,6 +41,7 @@ FEATURES: list[Callable[[AsyncApp, Services], None]] = [
     lead_actions.register,
     reject_modal.register,
     leadfeedback.register,
+    sla.register,
 ]
 
 
