@@ -60,19 +60,21 @@ async def sla_sweep(services: Services) -> None:
     while True:
         async with services.db.session() as session:
             due = await due_leads(session, now=now, limit=BATCH)
+        taken_now = 0
         for lead_id, expected in due:
             async with services.db.session() as session:
-                if await take_due_steps(
+                taken_now += await take_due_steps(
                     session,
                     lead_id=lead_id,
                     expected=expected,
                     now=now,
                     policy=policy,
                     sla=services.settings.team.sla,
-                ):
-                    taken += 1
-        # A full batch means there may be more; each lead taken has moved past `now`.
-        if len(due) < BATCH:
+                )
+        taken += taken_now
+        # A full batch means there may be more: each lead taken has moved past `now`
+        # (or another replica moved it), so the next query returns new ones.
+        if len(due) < BATCH or taken_now == 0:
             break
     if taken:
         logger.info("SLA sweep took due steps for %d leads", taken)

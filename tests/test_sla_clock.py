@@ -142,6 +142,20 @@ class Sla:
             what="the outbox to drain",
         )
 
+    def idle(self) -> None:
+        """Wait until the worker has handled all that is due now, before moving the clock.
+
+        A message that fails is put back for `now + backoff`; moving a stopped
+        clock before that happened would put it back past the new time.
+        """
+        wait_for(
+            lambda: all(
+                m.state != OutboxState.PENDING or m.not_before > self.clock.now()
+                for m in store.outbox(self.database_url)
+            ),
+            what="the outbox to have nothing due",
+        )
+
     def events(self, lead_id: int) -> list[str]:
         return [e.kind for e in store.events(self.database_url, lead_id)]
 
@@ -321,6 +335,7 @@ def test_a_lead_decided_before_its_nudge_gets_none(sla: Sla) -> None:
     )
     sla.sender().click(user=ANA, channel=LEADS, ts=other.ts, action_id=ActionId.ACCEPT)
     wait_for(lambda: store.lead(sla.database_url, other_id).state == "accepted", what="the accept")
+    sla.idle()
     sla.ws.set_down(False)
     sla.clock.set(tuesday(6, 5))  # past the outbox's backoff
     sla.card_says(other, "Accepted as SQL")
@@ -424,6 +439,7 @@ def test_rate_limits_and_server_errors_are_retried_and_sent_once(sla: Sla) -> No
         return [c.http_status for c in calls if c.args.get("channel") == ANA]
 
     wait_for(lambda: dm_posts() == [429], what="the rate-limited nudge")
+    sla.idle()
     sla.clock.set(tuesday(6, 0) + timedelta(seconds=2))  # past Retry-After
     wait_for(lambda: sla.dms(ANA), what="the nudge after the 429")
     sla.drained()
@@ -435,6 +451,7 @@ def test_rate_limits_and_server_errors_are_retried_and_sent_once(sla: Sla) -> No
         lambda: [c for c in sla.ws.calls("chat.postMessage") if c.http_status == 500],
         what="the failed escalation",
     )
+    sla.idle()
     sla.clock.set(tuesday(10, 1))  # past the backoff
     wait_for(lambda: sla.dms(MANAGER), what="the escalation after the 500")
     sla.sweep()
