@@ -33,7 +33,9 @@ from storage.sla import (
 )
 
 # chat.postMessage errors that mean this person cannot get a DM from the bot at all.
-UNREACHABLE = frozenset({"user_disabled", "user_not_found", "channel_not_found", "cannot_dm_bot"})
+UNREACHABLE = frozenset(
+    {"user_disabled", "user_not_found", "user_not_visible", "channel_not_found", "cannot_dm_bot"}
+)
 CARD_NOT_POSTED = NotReady(timedelta(seconds=5), "card not posted yet")
 
 

@@ -1,5 +1,6 @@
 """The SLA plan of a lead: deadline, due-soon, nudges with quiet hours, breach; and its settings."""
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 from bot.settings import SettingsError, SlaConfig, TeamConfig, load_settings
 from bot.sla import SlaPolicy, StepKind, first_sla_step, sla_deadline
 from messages.lead_card import sla_status
+from storage.database import upgrade_database
 from storage.models import Lead, LeadState
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -161,3 +163,25 @@ def test_sla_settings_normalise_offsets_dates_and_subdivisions() -> None:
         SlaConfig.model_validate({"holidays": {"subdivision": "BE"}})
     with pytest.raises(ValidationError, match="start must be before end"):
         SlaConfig.model_validate({"business_hours": {"start": "17:00", "end": "09:00"}})
+
+
+def test_the_migration_starts_the_clock_of_leads_already_waiting(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade_database(url, "0001")
+    with sqlite3.connect(tmp_path / "old.db") as connection:
+        for n, state in enumerate(("open", "claimed", "accepted"), start=1):
+            connection.execute(
+                "INSERT INTO leads (id, email, fields, state, created_at, posted_at, due_at) "
+                "VALUES (?, ?, '{}', ?, '2026-03-09 09:00:00.000000', "
+                "'2026-03-09 09:00:00.000000', '2026-03-10 09:00:00.000000')",
+                (n, f"lead{n}@example.com", state),
+            )
+    upgrade_database(url)
+    with sqlite3.connect(tmp_path / "old.db") as connection:
+        rows = connection.execute("SELECT state, sla_next_at FROM leads ORDER BY id").fetchall()
+    # The first sweep catches up from the posting, as after downtime.
+    assert rows == [
+        ("open", "2026-03-09 09:00:00.000000"),
+        ("claimed", "2026-03-09 09:00:00.000000"),
+        ("accepted", None),
+    ]
