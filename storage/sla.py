@@ -142,7 +142,9 @@ async def record_nudge_dm(
     lead = await session.get(Lead, lead_id, populate_existing=True)
     if lead is None:
         return
-    if lead.sla_dm_channel and lead.sla_dm_ts and lead.sla_dm_ts != ts:
+    # An older reminder to the same person points to this one. One to somebody
+    # else was refreshed when their claim ended (a transition), and stays as it is.
+    if lead.sla_dm_channel == channel and lead.sla_dm_ts and lead.sla_dm_ts != ts:
         await refresh_nudge_dm(
             session,
             lead_id=lead_id,

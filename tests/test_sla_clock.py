@@ -370,6 +370,30 @@ def test_accept_in_the_dm_updates_the_channel_card_and_the_dm(sla: Sla) -> None:
     assert sla.events(lead_id) == ["posted", "claimed", "nudged", "accepted"]
 
 
+def test_a_new_claimer_gets_the_next_nudge_and_the_old_dm_keeps_its_story(sla: Sla) -> None:
+    sla.start()
+    _, card = sla.post()
+    sla.click(ANA, card, ActionId.CLAIM, f"Claimed by <@{ANA}>")
+    sla.at(tuesday(6, 0))
+    ana_dm = wait_for(lambda: sla.dms(ANA), what="Ana's nudge")[0]
+    sla.click(ANA, card, ActionId.RELEASE, "Unclaimed")
+    wait_for(
+        lambda: "unclaimed again" in text_of(sla.ws.message(ana_dm.channel, ana_dm.ts)),  # type: ignore[arg-type]
+        what="Ana's DM told of the release",
+    )
+    sla.click(BEN, card, ActionId.CLAIM, f"Claimed by <@{BEN}>")
+    sla.at(tuesday(9, 0))
+    ben_dm = wait_for(lambda: sla.dms(BEN), what="Ben's nudge")[0]
+    assert "*1h left*" in text_of(ben_dm) and ben_dm.action_ids() == [
+        ActionId.ACCEPT,
+        ActionId.REJECT,
+    ]
+    sla.drained()
+    old = sla.ws.message(ana_dm.channel, ana_dm.ts)
+    assert old is not None and old.action_ids() == []
+    assert f"is claimed by <@{BEN}>" in text_of(old) and "newer reminder" not in text_of(old)
+
+
 def test_reject_in_the_dm_opens_the_modal_and_updates_the_card(sla: Sla) -> None:
     sla.start()
     lead_id, card = sla.post()
