@@ -62,15 +62,20 @@ async def sla_sweep(services: Services) -> None:
             due = await due_leads(session, now=now, limit=BATCH)
         taken_now = 0
         for lead_id, expected in due:
-            async with services.db.session() as session:
-                taken_now += await take_due_steps(
-                    session,
-                    lead_id=lead_id,
-                    expected=expected,
-                    now=now,
-                    policy=policy,
-                    sla=services.settings.team.sla,
-                )
+            try:
+                async with services.db.session() as session:
+                    taken_now += await take_due_steps(
+                        session,
+                        lead_id=lead_id,
+                        expected=expected,
+                        now=now,
+                        policy=policy,
+                        sla=services.settings.team.sla,
+                    )
+            except Exception:
+                # Rolled back, so the lead keeps its sla_next_at and the next sweep
+                # retries it; one bad lead must not stop the clock for the others.
+                logger.exception("SLA step of lead %s failed; retrying next sweep", lead_id)
         taken += taken_now
         # A full batch means there may be more: each lead taken has moved past `now`
         # (or another replica moved it), so the next query returns new ones.

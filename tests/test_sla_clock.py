@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import bot.sla_sweep as sla_sweep_module
 from bot.clock import ManualClock
 from bot.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender, Message
 from bot.settings import Settings
@@ -482,6 +483,29 @@ def test_rate_limits_and_server_errors_are_retried_and_sent_once(sla: Sla) -> No
     sla.drained()
     assert len(sla.dms(MANAGER)) == 1 and len(sla.dms(ANA)) == 1
     assert sla.events(lead_id) == ["posted", "claimed", "nudged", "breached"]
+
+
+def test_a_lead_whose_step_fails_does_not_stop_the_clock_for_the_others(
+    sla: Sla, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sla.start()
+    broken_id, broken = sla.post(1)
+    _, healthy = sla.post(2)
+    real = sla_sweep_module.take_due_steps
+
+    async def failing_for_one(session: Any, **kwargs: Any) -> bool:
+        if kwargs["lead_id"] == broken_id:
+            raise RuntimeError("a bug in one lead's step")
+        return await real(session, **kwargs)
+
+    monkeypatch.setattr(sla_sweep_module, "take_due_steps", failing_for_one)
+    sla.at(tuesday(6, 0))
+    wait_for(lambda: sla.replies(healthy, "unclaimed"), what="the healthy lead's nudge")
+    assert sla.replies(broken) == []
+    assert store.lead(sla.database_url, broken_id).sla_next_at == tuesday(4, 0), "kept for a retry"
+    monkeypatch.setattr(sla_sweep_module, "take_due_steps", real)
+    sla.sweep()
+    wait_for(lambda: sla.replies(broken, "unclaimed"), what="the retried nudge")
 
 
 def test_two_bots_sweeping_one_database_send_each_nudge_once(sla: Sla) -> None:
