@@ -26,7 +26,7 @@ from bot.permissions import Directory
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack_errors import slack_error
-from handlers import app_events, errors, lead_actions, leadfeedback, reject_modal, survey
+from handlers import app_events, errors, lead_actions, leadfeedback, reject_modal, sla, survey
 from handlers.health import make_health_endpoint
 from handlers.intake import make_intake_endpoint
 from handlers.outcomes import ROUTE as OUTCOME_ROUTE
@@ -47,6 +47,7 @@ FEATURES: list[Callable[[AsyncApp, Services], None]] = [
     leadfeedback.register,
     feedback.register,
     survey.register,
+    sla.register,
 ]
 
 

@@ -310,3 +310,50 @@ async def _digest(settings: Settings, week_text: str, *, post: bool, chart: Path
         await asyncio.to_thread(chart.write_bytes, png)
         text += f"\nChart written to {chart}.\n"
     return text
+
+
+@main.command("sla")
+@click.option("--limit", type=int, default=200, show_default=True, help="Show at most this many.")
+@click.pass_context
+def sla(ctx: click.Context, limit: int) -> None:
+    """List open leads with their response deadlines and who is on the hook."""
+    from dataclasses import astuple
+
+    from rich.text import Text
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from bot.sla_report import sla_rows
+
+    settings = _settings(ctx.obj["config"])
+    now = SystemClock().now()
+    try:
+        leads = asyncio.run(_open_leads(settings, limit))
+    except (OperationalError, ProgrammingError) as exc:
+        _fail(
+            [str(exc.orig)], "Cannot read the leads; is the database migrated (handoff db upgrade)?"
+        )
+    if not leads:
+        out.print("No open leads: nothing is waiting for a response.")
+        return
+    table = Table(title=f"Open leads, soonest deadline first (times in {settings.team.timezone})")
+    for column in ("lead", "company", "state", "owner", "deadline", "left", "on the hook", "next"):
+        table.add_column(column, overflow="fold")
+    for row in sla_rows(leads, settings.team, now):
+        # Text, not markup: lead names come from outside and may contain [brackets].
+        table.add_row(
+            *(Text(value) for value in astuple(row)),
+            style="red" if row.left.startswith("overdue") else None,
+        )
+    out.print(table)
+
+
+async def _open_leads(settings: Settings, limit: int) -> list[Any]:
+    from storage.database import Database
+    from storage.sla import open_leads
+
+    db = Database(settings.database_url)
+    try:
+        async with db.session() as session:
+            return await open_leads(session, limit=limit)
+    finally:
+        await db.dispose()

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.clock import Clock
 from bot.pacing import ChannelPacer
 from bot.settings import Settings
-from bot.sla import sla_deadline
+from bot.sla import first_sla_step, sla_deadline
 from bot.slack_errors import slack_error
 from messages.lead_card import lead_card
 from messages.notices import event_reply, rejection_notice
@@ -104,6 +104,19 @@ async def post_message(ctx: DeliveryContext, channel: str, **kwargs: Any) -> dic
     return {"channel": response["channel"], "ts": response["ts"]}
 
 
+async def card_permalink(ctx: DeliveryContext, lead: Lead) -> str | None:
+    """A link to the lead's card, or None: a message matters more than its link."""
+    if not (lead.channel_id and lead.message_ts):
+        return None
+    try:
+        link = await ctx.client.chat_getPermalink(
+            channel=lead.channel_id, message_ts=lead.message_ts
+        )
+    except SlackApiError:
+        return None
+    return link.get("permalink")
+
+
 async def _load(ctx: DeliveryContext, message: OutboxMessage) -> Lead | None:
     async with ctx.db.session() as session:
         return await session.get(Lead, message.lead_id) if message.lead_id else None
@@ -118,7 +131,8 @@ async def deliver_card(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
         return Sent({"channel": lead.channel_id, "ts": lead.message_ts})
     now = ctx.clock.now()
     lead.posted_at = now
-    lead.due_at = sla_deadline(now, ctx.settings.team.sla)
+    lead.due_at = sla_deadline(now, ctx.settings.team)
+    lead.sla_next_at = first_sla_step(now, lead.due_at, ctx.settings.team)
     card = lead_card(lead, ctx.settings.team, now)
     posted = await post_message(ctx, ctx.settings.team.channels.leads, **card.as_kwargs())
 
@@ -131,6 +145,7 @@ async def deliver_card(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
                 message_ts=posted["ts"],
                 posted_at=lead.posted_at,
                 due_at=lead.due_at,
+                sla_next_at=lead.sla_next_at,
             )
         )
         await record_event(session, lead_id=lead.id or 0, kind="posted", at=now, detail=posted)
@@ -184,15 +199,6 @@ async def deliver_rejection_notice(ctx: DeliveryContext, message: OutboxMessage)
     lead, event = await _lead_and_event(ctx, message)
     if lead is None or event is None:
         return Drop("lead or event no longer exists")
-    permalink = None
-    if lead.channel_id and lead.message_ts:
-        try:
-            link = await ctx.client.chat_getPermalink(
-                channel=lead.channel_id, message_ts=lead.message_ts
-            )
-            permalink = link.get("permalink")
-        except SlackApiError:
-            permalink = None  # the notice matters more than the link
-    notice = rejection_notice(lead, event, ctx.settings.team, permalink)
+    notice = rejection_notice(lead, event, ctx.settings.team, await card_permalink(ctx, lead))
     channel = ctx.settings.team.channels.marketing
     return Sent(await post_message(ctx, channel, **notice.as_kwargs()))

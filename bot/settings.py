@@ -12,12 +12,13 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from holidays import list_supported_countries
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -78,12 +79,27 @@ class RejectionReason(_Strict):
 
 
 class BusinessHours(_Strict):
+    """When the SLA clock runs; also the quiet hours for nudges outside it."""
+
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
         default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"], min_length=1
     )
     start: time = time(9, 0)
     end: time = time(17, 0)
+    # Defaults to the team's `timezone`.
     timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin"
+                ) from None
+        return value
 
     @model_validator(mode="after")
     def _start_before_end(self) -> BusinessHours:
@@ -92,14 +108,48 @@ class BusinessHours(_Strict):
         return self
 
 
+def _iso_date(value: Any) -> str:
+    # YAML reads an unquoted 2026-12-24 as a date; a quoted one stays text.
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
+    raise ValueError(f"{value!r} is not a date; write it as YYYY-MM-DD")
+
+
 class Holidays(_Strict):
+    """Days without business hours: a country's public holidays and extra dates (YYYY-MM-DD)."""
+
     country: str | None = None
     subdivision: str | None = None
-    extra: list[str] = Field(default_factory=list)
+    extra: list[Annotated[str, BeforeValidator(_iso_date)]] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _known_country(self) -> Holidays:
+        if self.subdivision and not self.country:
+            raise ValueError("subdivision needs a country")
+        if self.country:
+            supported = list_supported_countries()
+            if self.country not in supported:
+                raise ValueError(
+                    f"no public holidays known for country {self.country!r}; "
+                    "use an ISO 3166 code such as DE, US or GB"
+                )
+            if self.subdivision and self.subdivision not in supported[self.country]:
+                raise ValueError(
+                    f"{self.country} has no subdivision {self.subdivision!r}; "
+                    f"known: {', '.join(supported[self.country])}"
+                )
+        return self
 
 
 class SlaConfig(_Strict):
+    # Business time when business_hours is set (24h with 09:00-17:00 = three working days).
     respond_within: Duration = timedelta(hours=24)
+    # Real time before the deadline; a nudge in quiet hours waits for the next opening.
     nudge_before: list[Duration] = Field(
         default_factory=lambda: [timedelta(hours=4), timedelta(hours=1)]
     )
@@ -112,12 +162,20 @@ class SlaConfig(_Strict):
     reassign_on_breach: bool = False
     sweep_every: Duration = timedelta(minutes=1)
 
-    @field_validator("respond_within")
+    @field_validator("respond_within", "sweep_every")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be longer than 0")
         return value
+
+    @field_validator("nudge_before")
+    @classmethod
+    def _distinct_positive_offsets(cls, value: list[timedelta]) -> list[timedelta]:
+        if any(offset <= timedelta(0) for offset in value):
+            raise ValueError("every offset must be longer than 0")
+        # Earliest nudge (largest offset) first; a repeated offset would be one nudge anyway.
+        return sorted(set(value), reverse=True)
 
 
 class IntakeConfig(_Strict):

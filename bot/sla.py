@@ -1,10 +1,136 @@
-"""When a lead's response is due."""
+"""When a lead's response is due, and what the SLA clock does on the way there.
 
-from datetime import datetime
+A lead's card is posted at `posted_at`; its deadline is `sla.respond_within`
+later, counted in business time when `sla.business_hours` is set (see
+bot.business_calendar). Between the two the clock has a fixed plan of steps:
 
-from bot.settings import SlaConfig
+- due_soon: the card starts to say "Due soon" (the moment messages.lead_card's
+  sla_status flips), so the card is refreshed;
+- nudge: one per offset in `sla.nudge_before`, that long (real time) before the
+  deadline. A nudge that falls outside business hours waits for the next
+  opening, unless that is at or after the deadline; then it keeps its moment.
+  An offset that reaches back to the posting itself is left out;
+- breach: the deadline.
+
+The plan depends only on posted_at, due_at and app.yaml, so the database keeps
+just the moment of the next step (`Lead.sla_next_at`) and every replica derives
+the rest. Pure functions: no clock, no database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.business_calendar import (
+    IsHoliday,
+    WorkingWeek,
+    add_business_time,
+    holiday_checker,
+    is_business_time,
+    next_business_start,
+)
+from bot.settings import TeamConfig
+from messages.lead_card import DUE_SOON_FRACTION
 
 
-def sla_deadline(posted_at: datetime, sla: SlaConfig) -> datetime:
+class StepKind(StrEnum):
+    DUE_SOON = "due_soon"
+    NUDGE = "nudge"
+    BREACH = "breach"
+
+
+_ORDER = {StepKind.DUE_SOON: 0, StepKind.NUDGE: 1, StepKind.BREACH: 2}
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    kind: StepKind
+    # How long before the deadline a nudge was planned (its identity, even when deferred).
+    offset: timedelta | None = None
+
+    def sort_key(self) -> tuple[datetime, int, timedelta]:
+        return (self.at, _ORDER[self.kind], -(self.offset or timedelta(0)))
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    hours: WorkingWeek
+    is_holiday: IsHoliday
+    zone: ZoneInfo
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        return add_business_time(start, duration, self.hours, self.is_holiday, self.zone)
+
+    def next_start(self, moment: datetime) -> datetime:
+        return next_business_start(moment, self.hours, self.is_holiday, self.zone)
+
+    def is_open(self, moment: datetime) -> bool:
+        return is_business_time(moment, self.hours, self.is_holiday, self.zone)
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    respond_within: timedelta
+    nudge_before: tuple[timedelta, ...]
+    calendar: BusinessCalendar | None
+
+    @classmethod
+    def of(cls, team: TeamConfig) -> SlaPolicy:
+        sla = team.sla
+        calendar = None
+        if sla.business_hours is not None:
+            hours = sla.business_hours
+            calendar = BusinessCalendar(
+                hours=WorkingWeek.of(hours.days, hours.start, hours.end),
+                is_holiday=holiday_checker(sla.holidays),
+                zone=ZoneInfo(hours.timezone or team.timezone),
+            )
+        return cls(sla.respond_within, tuple(sla.nudge_before), calendar)
+
+    def deadline(self, posted_at: datetime) -> datetime:
+        if self.calendar is None:
+            return posted_at + self.respond_within
+        return self.calendar.add(posted_at, self.respond_within)
+
+    def steps(self, posted_at: datetime, due_at: datetime) -> list[Step]:
+        """The plan of a lead posted at `posted_at` and due at `due_at`, in order."""
+        steps = [
+            Step(due_at - (due_at - posted_at) * DUE_SOON_FRACTION, StepKind.DUE_SOON),
+            Step(due_at, StepKind.BREACH),
+        ]
+        for offset in self.nudge_before:
+            moment = due_at - offset
+            if moment <= posted_at:
+                continue
+            if self.calendar is not None and not self.calendar.is_open(moment):
+                opening = self.calendar.next_start(moment)
+                if opening < due_at:
+                    moment = opening
+            steps.append(Step(moment, StepKind.NUDGE, offset))
+        return sorted(steps, key=Step.sort_key)
+
+
+# Building a policy reads the holiday tables; do it once per configuration.
+_POLICIES: dict[str, SlaPolicy] = {}
+
+
+def sla_policy(team: TeamConfig) -> SlaPolicy:
+    key = team.model_dump_json(include={"timezone", "sla"})
+    policy = _POLICIES.get(key)
+    if policy is None:
+        policy = _POLICIES[key] = SlaPolicy.of(team)
+    return policy
+
+
+def sla_deadline(posted_at: datetime, team: TeamConfig) -> datetime:
     """The response deadline of a lead whose card was posted at `posted_at`."""
-    return posted_at + sla.respond_within
+    return sla_policy(team).deadline(posted_at)
+
+
+def first_sla_step(posted_at: datetime, due_at: datetime, team: TeamConfig) -> datetime:
+    """When the SLA sweep first has work for a lead just posted (its `sla_next_at`)."""
+    return sla_policy(team).steps(posted_at, due_at)[0].at

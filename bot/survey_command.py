@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.slack_errors import slack_error
 from bot.subcommands import Audience, CommandRequest, Subcommand, UsageError
 from bot.survey_calendar import next_opening
 from bot.survey_jobs import send_now, team_holidays, user_infos
@@ -122,7 +123,7 @@ async def permalink(services: Services, survey: Survey) -> str | None:
             channel=survey.summary_channel, message_ts=survey.summary_ts
         )
     except SlackApiError as exc:
-        logger.warning("no permalink for survey %s: %s", survey.month, exc.response.get("error"))
+        logger.warning("no permalink for survey %s: %s", survey.month, slack_error(exc))
         return None
     return response.get("permalink")
 

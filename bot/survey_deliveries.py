@@ -24,6 +24,7 @@ from bot.deliveries import (
     post_message,
     retry_after_seconds,
 )
+from bot.slack_errors import slack_error
 from bot.survey_results import SurveyResults, compile_results
 from messages.slack_message import SlackMessage
 from messages.survey import summary_message, summary_parts, survey_dm
@@ -53,7 +54,7 @@ async def post_dm(
     try:
         return await post_message(ctx, user_id, **message.as_kwargs())
     except SlackApiError as exc:
-        error = exc.response.get("error")
+        error = slack_error(exc)
         if exc.response.status_code == 429:
             ctx.pacer.pause(FANOUT, retry_after_seconds(exc))
         elif error in UNREACHABLE:

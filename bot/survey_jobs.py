@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.deliveries import retry_after_seconds
 from bot.settings import Holidays, People, TeamConfig
+from bot.slack_errors import slack_error
 from bot.survey_calendar import IsHoliday, holiday_checker, month_key, opening_time
 from storage import surveys
 from storage.survey_models import Survey
@@ -197,7 +198,7 @@ async def user_infos(services: Services, user_ids: list[str]) -> dict[str, dict[
             try:
                 response = await _with_retries(lambda: services.client.users_info(user=user_id))
             except SlackApiError as exc:
-                if exc.response.get("error") == "user_not_found":
+                if slack_error(exc) == "user_not_found":
                     return None
                 raise
             return dict(response.get("user") or {})

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -33,6 +33,14 @@ class Lead(SQLModel, table=True):
         Index("ix_leads_state_due", "state", "due_at"),
         Index("ix_leads_created", "created_at"),
         Index("ix_leads_owner_state", "owner_id", "state"),
+        # The SLA sweep's one query: open leads whose next SLA step is due. Only
+        # leads the clock still runs for have sla_next_at, so the index stays small.
+        Index(
+            "ix_leads_sla_next",
+            "sla_next_at",
+            sqlite_where=text("sla_next_at IS NOT NULL"),
+            postgresql_where=text("sla_next_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -62,6 +70,12 @@ class Lead(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=40)
     rejection_reason: str | None = Field(default=None, max_length=40)
     rejection_comment: str | None = Field(default=None, max_length=3000)
+    # The SLA clock (bot/sla.py): the moment its sweep next has work for this lead,
+    # NULL once the breach is handled or the lead is closed.
+    sla_next_at: datetime | None = _utc()
+    # The claimer's latest nudge DM, refreshed without buttons when the lead moves on.
+    sla_dm_channel: str | None = Field(default=None, max_length=40)
+    sla_dm_ts: str | None = Field(default=None, max_length=40)
 
     @property
     def display_name(self) -> str:

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.events import record_event
 from storage.models import Lead, LeadEvent, LeadState
 from storage.outbox import enqueue
+from storage.sla import refresh_after_transition
 
 UPDATE_CARD = "update_card"
 THREAD_REPLY = "thread_reply"
@@ -108,6 +109,7 @@ async def _apply(
         dedup_key=f"reply:{event.id}",
         now=now,
     )
+    await refresh_after_transition(session, before, event_id=event.id or 0, now=now)
     return Transition(lead=before, event=event)
 
 
@@ -136,7 +138,8 @@ async def accept_lead(
         actor_id=user_id,
         now=now,
         to_state=LeadState.ACCEPTED,
-        values={"closed_at": now},
+        # A decided lead has met (or missed) its SLA: the clock stops.
+        values={"closed_at": now, "sla_next_at": None},
         kind="accepted",
     )
 
@@ -177,6 +180,7 @@ async def reject_lead(
             "closed_at": now,
             "rejection_reason": reason_id,
             "rejection_comment": comment,
+            "sla_next_at": None,
         },
         kind="rejected",
         detail={"reason": reason_id, "comment": comment},

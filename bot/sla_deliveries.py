@@ -1,0 +1,152 @@
+"""How the SLA clock's outbox messages reach Slack.
+
+Each delivery reads the lead as it is at send time: a lead decided after its
+nudge was queued gets no nudge, and whoever is on the hook *now* gets it (the
+claimer by DM, or the on-duty reps in the card's thread if nobody claimed it).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from slack_sdk.errors import SlackApiError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.deliveries import (
+    DeliveryContext,
+    Drop,
+    NotReady,
+    Outcome,
+    Sent,
+    card_permalink,
+    delivery,
+    post_message,
+)
+from bot.slack_errors import slack_error
+from messages.sla import escalation, nudge_dm, nudge_dm_done, thread_note
+from storage.models import OPEN_STATES, Lead, LeadEvent, LeadState, OutboxMessage
+from storage.sla import (
+    SLA_DM_REFRESH,
+    SLA_ESCALATION,
+    SLA_NUDGE,
+    SLA_THREAD_NOTE,
+    record_nudge_dm,
+)
+
+# chat.postMessage errors that mean this person cannot get a DM from the bot at all.
+UNREACHABLE = frozenset(
+    {"user_disabled", "user_not_found", "user_not_visible", "channel_not_found", "cannot_dm_bot"}
+)
+CARD_NOT_POSTED = NotReady(timedelta(seconds=5), "card not posted yet")
+
+
+async def _load(
+    ctx: DeliveryContext, message: OutboxMessage
+) -> tuple[Lead | None, LeadEvent | None]:
+    async with ctx.db.session() as session:
+        lead = await session.get(Lead, message.lead_id) if message.lead_id else None
+        event_id = message.payload.get("event_id")
+        event = await session.get(LeadEvent, event_id) if event_id else None
+        return lead, event
+
+
+@delivery(SLA_NUDGE)
+async def deliver_nudge(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    lead, _ = await _load(ctx, message)
+    if lead is None:
+        return Drop("lead no longer exists")
+    if lead.state not in OPEN_STATES:
+        return Drop("the lead was decided before the nudge went out")
+    now = ctx.clock.now()
+    if lead.due_at is None or now >= lead.due_at:
+        return Drop("the deadline passed before the nudge went out; the breach covers it")
+    if not lead.channel_id or not lead.message_ts:
+        return CARD_NOT_POSTED
+    permalink = await card_permalink(ctx, lead)
+    unreachable = None
+    if lead.state == LeadState.CLAIMED and lead.owner_id:
+        owner_id = lead.owner_id
+        try:
+            posted = await post_message(ctx, owner_id, **nudge_dm(lead, now, permalink).as_kwargs())
+        except SlackApiError as exc:
+            if slack_error(exc) not in UNREACHABLE:
+                raise
+            unreachable = owner_id
+        else:
+
+            async def remember(session: AsyncSession) -> None:
+                await record_nudge_dm(
+                    session,
+                    lead_id=lead.id or 0,
+                    channel=posted["channel"],
+                    ts=posted["ts"],
+                    recipient=owner_id,
+                    now=ctx.clock.now(),
+                )
+
+            return Sent({**posted, "to": owner_id}, remember)
+    note = thread_note(
+        lead,
+        ctx.settings.team,
+        now,
+        note="unreachable" if unreachable else "nudge",
+        owner_id=unreachable,
+    )
+    return Sent(
+        await post_message(ctx, lead.channel_id, thread_ts=lead.message_ts, **note.as_kwargs())
+    )
+
+
+@delivery(SLA_THREAD_NOTE)
+async def deliver_thread_note(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    lead, event = await _load(ctx, message)
+    if lead is None or event is None:
+        return Drop("lead or event no longer exists")
+    if not lead.channel_id or not lead.message_ts:
+        return CARD_NOT_POSTED
+    note = thread_note(
+        lead,
+        ctx.settings.team,
+        ctx.clock.now(),
+        note=message.payload.get("note", "released"),
+        owner_id=event.detail.get("owner_id"),
+    )
+    return Sent(
+        await post_message(ctx, lead.channel_id, thread_ts=lead.message_ts, **note.as_kwargs())
+    )
+
+
+@delivery(SLA_ESCALATION)
+async def deliver_escalation(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    lead, breach = await _load(ctx, message)
+    if lead is None or breach is None:
+        return Drop("lead or event no longer exists")
+    if lead.state not in OPEN_STATES:
+        return Drop("the lead was decided before the escalation went out")
+    target = ctx.settings.team.sla.escalate_to
+    if target is None:
+        return Drop("sla.escalate_to is no longer set")
+    text = escalation(lead, breach, await card_permalink(ctx, lead))
+    # A user id posts to the person's DM with the bot; a channel id or #name to the channel.
+    return Sent(await post_message(ctx, target, **text.as_kwargs()))
+
+
+@delivery(SLA_DM_REFRESH)
+async def deliver_dm_refresh(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    lead, _ = await _load(ctx, message)
+    if lead is None:
+        return Drop("lead no longer exists")
+    channel, ts = message.payload["channel"], message.payload["ts"]
+    text = nudge_dm_done(
+        lead,
+        ctx.settings.team,
+        await card_permalink(ctx, lead),
+        superseded=bool(message.payload.get("superseded")),
+    )
+    try:
+        await ctx.client.chat_update(channel=channel, ts=ts, **text.as_kwargs())
+    except SlackApiError as exc:
+        if slack_error(exc) in ("message_not_found", "channel_not_found"):
+            return Drop("the reminder DM is gone")
+        raise
+    return Sent({"channel": channel, "ts": ts})

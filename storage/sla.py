@@ -1,0 +1,174 @@
+"""What the SLA clock stores: the next step of each open lead, and its once-only work.
+
+`Lead.sla_next_at` is the moment the sweep next has work for a lead (NULL when
+there is none). Taking that work is one conditional UPDATE from the value the
+sweep read to the next one; the replica whose UPDATE matched does the work, in
+the same transaction, and queues its Slack messages under unique outbox keys.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
+
+from storage.events import record_event
+from storage.models import OPEN_STATES, Lead, LeadEvent, LeadState
+from storage.outbox import enqueue
+
+SLA_NUDGE = "sla_nudge"
+SLA_ESCALATION = "sla_escalation"
+SLA_THREAD_NOTE = "sla_thread_note"
+SLA_DM_REFRESH = "sla_dm_refresh"
+
+
+def nudge_key(lead_id: int, offset_seconds: int) -> str:
+    return f"nudge:{lead_id}:{offset_seconds}"
+
+
+def breach_key(lead_id: int) -> str:
+    return f"breach:{lead_id}"
+
+
+def due_query(now: datetime, limit: int) -> SelectOfScalar[Any]:
+    """The sweep's question: which open leads have an SLA step due? (ix_leads_sla_next)"""
+    return (
+        select(Lead.id, Lead.sla_next_at)
+        .where(col(Lead.sla_next_at) <= now, col(Lead.state).in_(OPEN_STATES))
+        .order_by(col(Lead.sla_next_at))
+        .limit(limit)
+    )
+
+
+async def due_leads(
+    session: AsyncSession, *, now: datetime, limit: int
+) -> list[tuple[int, datetime]]:
+    return [(row[0], row[1]) for row in (await session.exec(due_query(now, limit))).all()]
+
+
+async def take_step(
+    session: AsyncSession, *, lead_id: int, expected: datetime, next_at: datetime | None
+) -> bool:
+    """Move the lead's clock from `expected` to `next_at`; False if someone else already did."""
+    result = await session.exec(
+        update(Lead)
+        .where(
+            col(Lead.id) == lead_id,
+            col(Lead.sla_next_at) == expected,
+            col(Lead.state).in_(OPEN_STATES),
+        )
+        .values(sla_next_at=next_at)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+async def release_on_breach(
+    session: AsyncSession, lead: Lead, *, now: datetime
+) -> LeadEvent | None:
+    """Take back a claim nobody worked before the deadline (`sla.reassign_on_breach`).
+
+    Like the transitions, one conditional UPDATE; the card update and the
+    thread note are queued by the caller together with the breach.
+    """
+    owner_id = lead.owner_id
+    result = await session.exec(
+        update(Lead)
+        .where(
+            col(Lead.id) == lead.id,
+            col(Lead.state) == LeadState.CLAIMED,
+            col(Lead.owner_id) == owner_id,
+        )
+        .values(state=LeadState.OPEN, owner_id=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1 or lead.id is None:
+        return None
+    event = await record_event(
+        session,
+        lead_id=lead.id,
+        kind="sla_released",
+        at=now,
+        from_state=LeadState.CLAIMED,
+        to_state=LeadState.OPEN,
+        detail={"owner_id": owner_id},
+    )
+    await refresh_after_transition(session, lead, event_id=event.id or 0, now=now)
+    return event
+
+
+async def refresh_nudge_dm(
+    session: AsyncSession,
+    *,
+    lead_id: int,
+    channel: str,
+    ts: str,
+    now: datetime,
+    key: str,
+    superseded: bool = False,
+) -> None:
+    """Queue an update of a nudge DM so it shows the lead as it is, without stale buttons."""
+    await enqueue(
+        session,
+        kind=SLA_DM_REFRESH,
+        lead_id=lead_id,
+        payload={"channel": channel, "ts": ts, "superseded": superseded},
+        dedup_key=key,
+        now=now,
+    )
+
+
+async def refresh_after_transition(
+    session: AsyncSession, lead: Lead, *, event_id: int, now: datetime
+) -> None:
+    """Called by every transition: a claimer's nudge DM no longer offers its buttons."""
+    if lead.id is not None and lead.sla_dm_channel and lead.sla_dm_ts:
+        await refresh_nudge_dm(
+            session,
+            lead_id=lead.id,
+            channel=lead.sla_dm_channel,
+            ts=lead.sla_dm_ts,
+            now=now,
+            key=f"sla-dm:event:{event_id}",
+        )
+
+
+async def record_nudge_dm(
+    session: AsyncSession, *, lead_id: int, channel: str, ts: str, recipient: str, now: datetime
+) -> None:
+    """Remember the DM just sent; retire the one it replaces and catch a lead that moved on."""
+    lead = await session.get(Lead, lead_id, populate_existing=True)
+    if lead is None:
+        return
+    # An older reminder to the same person points to this one. One to somebody
+    # else was refreshed when their claim ended (a transition), and stays as it is.
+    if lead.sla_dm_channel == channel and lead.sla_dm_ts and lead.sla_dm_ts != ts:
+        await refresh_nudge_dm(
+            session,
+            lead_id=lead_id,
+            channel=lead.sla_dm_channel,
+            ts=lead.sla_dm_ts,
+            now=now,
+            key=f"sla-dm:superseded:{lead.sla_dm_ts}",
+            superseded=True,
+        )
+    lead.sla_dm_channel, lead.sla_dm_ts = channel, ts
+    session.add(lead)
+    if lead.state != LeadState.CLAIMED or lead.owner_id != recipient:
+        # Closed or released while the DM was on its way: its buttons are stale already.
+        await refresh_nudge_dm(
+            session, lead_id=lead_id, channel=channel, ts=ts, now=now, key=f"sla-dm:late:{ts}"
+        )
+
+
+async def open_leads(session: AsyncSession, *, limit: int) -> list[Lead]:
+    """Open and claimed leads, soonest deadline first (the `handoff sla` listing)."""
+    rows = await session.exec(
+        select(Lead)
+        .where(col(Lead.state).in_(OPEN_STATES), col(Lead.message_ts).is_not(None))
+        .order_by(col(Lead.due_at), col(Lead.id))
+        .limit(limit)
+    )
+    return list(rows.all())

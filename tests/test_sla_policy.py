@@ -1,0 +1,187 @@
+"""The SLA plan of a lead: deadline, due-soon, nudges with quiet hours, breach; and its settings."""
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from pydantic import ValidationError
+
+from bot.settings import SettingsError, SlaConfig, TeamConfig, load_settings
+from bot.sla import SlaPolicy, StepKind, first_sla_step, sla_deadline
+from messages.lead_card import sla_status
+from storage.database import upgrade_database
+from storage.models import Lead, LeadState
+
+BERLIN = ZoneInfo("Europe/Berlin")
+OFFICE = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "17:00"}
+
+
+def team(**sla: Any) -> TeamConfig:
+    return TeamConfig.model_validate(
+        {"channels": {"leads": "C0LEADS", "marketing": "C0MKTG"}, "timezone": "Europe/Berlin"}
+        | {"sla": sla}
+    )
+
+
+def berlin(*args: int) -> datetime:
+    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)
+
+
+def plan(config: TeamConfig, posted: datetime, due: datetime | None = None) -> list[tuple]:
+    policy = SlaPolicy.of(config)
+    steps = policy.steps(posted, due or policy.deadline(posted))
+    return [(s.kind, s.at.astimezone(BERLIN).strftime("%a %H:%M"), s.offset) for s in steps]
+
+
+def test_wall_clock_plan_with_the_default_offsets() -> None:
+    posted = berlin(2026, 3, 9, 10, 0)  # Monday
+    assert sla_deadline(posted, team()) == posted + timedelta(hours=24)
+    assert plan(team(), posted) == [
+        (StepKind.DUE_SOON, "Tue 04:00", None),
+        (StepKind.NUDGE, "Tue 06:00", timedelta(hours=4)),
+        (StepKind.NUDGE, "Tue 09:00", timedelta(hours=1)),
+        (StepKind.BREACH, "Tue 10:00", None),
+    ]
+    assert first_sla_step(posted, posted + timedelta(hours=24), team()) == berlin(2026, 3, 10, 4)
+
+
+def test_the_due_soon_step_is_where_the_card_starts_saying_due_soon() -> None:
+    posted = berlin(2026, 3, 9, 10, 0)
+    due = posted + timedelta(hours=24)
+    step = SlaPolicy.of(team()).steps(posted, due)[0]
+    lead = Lead(email="a@example.com", state=LeadState.OPEN, posted_at=posted, due_at=due)
+    assert sla_status(lead, step.at - timedelta(seconds=1)) == "on_time"
+    assert sla_status(lead, step.at) == "due_soon"
+
+
+def test_business_hours_plan_friday_evening() -> None:
+    config = team(business_hours=OFFICE)
+    posted = berlin(2026, 3, 6, 18, 0)  # Friday after closing
+    assert sla_deadline(posted, config) == berlin(2026, 3, 11, 17, 0)
+    kinds = plan(config, posted)
+    assert kinds[1:] == [
+        (StepKind.NUDGE, "Wed 13:00", timedelta(hours=4)),
+        (StepKind.NUDGE, "Wed 16:00", timedelta(hours=1)),
+        (StepKind.BREACH, "Wed 17:00", None),
+    ]
+
+
+def test_quiet_hours_hold_a_nudge_until_the_next_opening() -> None:
+    config = team(respond_within="2h", business_hours=OFFICE)
+    posted = berlin(2026, 3, 9, 16, 30)  # Monday: 30 minutes today, 90 tomorrow
+    assert sla_deadline(posted, config) == berlin(2026, 3, 10, 10, 30)
+    # 4h before is 06:30 (quiet): it waits for 09:00. 1h before is 09:30 (open).
+    assert plan(config, posted) == [
+        (StepKind.DUE_SOON, "Tue 06:00", None),  # a card update, not a ping: no quiet hours
+        (StepKind.NUDGE, "Tue 09:00", timedelta(hours=4)),
+        (StepKind.NUDGE, "Tue 09:30", timedelta(hours=1)),
+        (StepKind.BREACH, "Tue 10:30", None),
+    ]
+
+
+def test_nudges_held_for_the_same_opening_are_ordered_least_time_left_last() -> None:
+    # 10 minutes on Monday, 10 on Tuesday: due Tue 09:10. The nudges 45 and 30
+    # minutes before fall at 08:25 and 08:40 (quiet) and meet at 09:00.
+    posted = berlin(2026, 3, 9, 16, 50)
+    config = team(respond_within="20m", business_hours=OFFICE, nudge_before=["30m", "45m"])
+    nudges = [(k, at, o) for k, at, o in plan(config, posted) if k is StepKind.NUDGE]
+    assert nudges == [
+        (StepKind.NUDGE, "Tue 09:00", timedelta(minutes=45)),
+        (StepKind.NUDGE, "Tue 09:00", timedelta(minutes=30)),
+    ]
+
+
+def test_a_nudge_is_not_held_past_the_deadline() -> None:
+    # A deadline outside business hours (set before business hours were configured).
+    config = team(business_hours=OFFICE)
+    posted, due = berlin(2026, 3, 13, 10, 0), berlin(2026, 3, 14, 10, 0)  # due Saturday
+    assert plan(config, posted, due)[1:] == [
+        (StepKind.NUDGE, "Sat 06:00", timedelta(hours=4)),
+        (StepKind.NUDGE, "Sat 09:00", timedelta(hours=1)),
+        (StepKind.BREACH, "Sat 10:00", None),
+    ]
+
+
+def test_offsets_reaching_back_to_the_posting_are_left_out() -> None:
+    config = team(respond_within="2h")
+    posted = berlin(2026, 3, 9, 10, 0)
+    assert [k for k, *_ in plan(config, posted)] == [
+        StepKind.NUDGE,
+        StepKind.DUE_SOON,
+        StepKind.BREACH,
+    ]
+
+
+def test_sla_settings_are_validated_with_their_keys(tmp_path: Path) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_text(
+        """
+channels: {leads: C0LEADS, marketing: C0MKTG}
+sla:
+  respond_within: 8h
+  nudge_before: [1h, 0s]
+  sweep_every: 0s
+  business_hours: {start: "18:00", end: "09:00", timezone: Moon/Base}
+  holidays: {country: XX, extra: [2026-12-24]}
+  escalate_to: manager
+"""
+    )
+    with pytest.raises(SettingsError) as caught:
+        load_settings({}, path)
+    found = {p.key: p.message for p in caught.value.problems}
+    assert "longer than 0" in found["sla.nudge_before"]
+    assert "longer than 0" in found["sla.sweep_every"]
+    assert "Moon/Base" in found["sla.business_hours.timezone"]
+    assert "'XX'" in found["sla.holidays"] and "ISO 3166" in found["sla.holidays"]
+    assert "Slack id" in found["sla.escalate_to"]
+
+
+def test_sla_settings_normalise_offsets_dates_and_subdivisions() -> None:
+    sla = SlaConfig.model_validate(
+        {
+            "nudge_before": ["1h", "4h", "60m"],
+            "holidays": {
+                "country": "DE",
+                "subdivision": "BE",
+                "extra": [datetime(2026, 12, 24).date()],
+            },
+            "escalate_to": "#sales-leads",
+        }
+    )
+    assert sla.nudge_before == [timedelta(hours=4), timedelta(hours=1)]
+    assert sla.holidays.extra == ["2026-12-24"]
+    with pytest.raises(
+        ValidationError, match=r"'24\.12\.2026' is not a date; write it as YYYY-MM-DD"
+    ):
+        SlaConfig.model_validate({"holidays": {"extra": ["2026-12-24", "24.12.2026"]}})
+    with pytest.raises(ValidationError, match="no subdivision 'ZZ'"):
+        SlaConfig.model_validate({"holidays": {"country": "DE", "subdivision": "ZZ"}})
+    with pytest.raises(ValidationError, match="needs a country"):
+        SlaConfig.model_validate({"holidays": {"subdivision": "BE"}})
+    with pytest.raises(ValidationError, match="start must be before end"):
+        SlaConfig.model_validate({"business_hours": {"start": "17:00", "end": "09:00"}})
+
+
+def test_the_migration_starts_the_clock_of_leads_already_waiting(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade_database(url, "0001")
+    with sqlite3.connect(tmp_path / "old.db") as connection:
+        for n, state in enumerate(("open", "claimed", "accepted"), start=1):
+            connection.execute(
+                "INSERT INTO leads (id, email, fields, state, created_at, posted_at, due_at) "
+                "VALUES (?, ?, '{}', ?, '2026-03-09 09:00:00.000000', "
+                "'2026-03-09 09:00:00.000000', '2026-03-10 09:00:00.000000')",
+                (n, f"lead{n}@example.com", state),
+            )
+    upgrade_database(url)
+    with sqlite3.connect(tmp_path / "old.db") as connection:
+        rows = connection.execute("SELECT state, sla_next_at FROM leads ORDER BY id").fetchall()
+    # The first sweep catches up from the posting, as after downtime.
+    assert rows == [
+        ("open", "2026-03-09 09:00:00.000000"),
+        ("claimed", "2026-03-09 09:00:00.000000"),
+        ("accepted", None),
+    ]
