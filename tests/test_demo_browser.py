@@ -203,8 +203,7 @@ def test_fast_forward_a_day_moves_the_clock_and_runs_the_jobs(
     async def probe(services: Any) -> None:
         swept.append(services.clock.now())
 
-    # The SLA, digest and survey sweeps register here too; once they exist, this test
-    # also expects the nudge DM a day later (see the report of issue 7).
+    # The SLA, digest and survey sweeps run too; the nudge DM has its own test below.
     demo.demo.services.jobs.add("probe", probe, every=timedelta(hours=1))
     visitor.open(ANA)
     expect(page.locator("#demo-clock")).to_have_attribute("data-now", re.compile(r"^\d+$"))
@@ -216,6 +215,27 @@ def test_fast_forward_a_day_moves_the_clock_and_runs_the_jobs(
     after = int(page.get_attribute("#demo-clock", "data-now"))
     assert 86400 <= after - before < 86400 + 60
     assert len(swept) == 1 and swept[0].timestamp() >= before + 86400
+
+
+def test_fast_forward_to_the_nudge_shows_it_in_the_reps_dm(
+    visitor: Visitor, demo: DemoServer
+) -> None:
+    page, expect = visitor.page, visitor.expect
+    visitor.open(ANA)
+    demo.send_lead()
+    card = visitor.cards().first
+    card.locator(f"[data-action-id={ActionId.CLAIM}]").click()
+    wait_for(lambda: demo.lead_states() == ["claimed"], what="Ana's claim stored")
+    # The SLA is 24h with nudges 4h and 1h before: 19 hours on, then one more from the page.
+    assert demo.post("fast-forward", {"by": "19h"}).status_code == 200
+    page.click("#ff-hour")
+    dm = page.locator("#dm-list .sidebar-item")
+    expect(dm).to_have_count(1)
+    dm.click()
+    nudge = visitor.cards().last
+    expect(nudge).to_contain_text("left to respond to")
+    expect(nudge).to_contain_text("Lena Hoffmann")
+    expect(nudge.locator(f"[data-action-id={ActionId.ACCEPT}]")).to_be_visible()
 
 
 def test_a_hostile_lead_is_shown_as_plain_text(visitor: Visitor, demo: DemoServer) -> None:
