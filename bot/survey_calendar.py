@@ -2,25 +2,22 @@
 
 A business day is Monday to Friday and not a public holiday of
 `sla.holidays.country` (and subdivision) or one of `sla.holidays.extra`.
-Pure functions of their arguments; the SLA's business-hours calendar should
-later become the one place that knows holidays, and this module should ask it.
+Pure functions of their arguments; which days are holidays is the business
+calendar's answer (`bot.business_calendar.holiday_checker`), shared with the SLA.
 """
 
 from __future__ import annotations
 
 import calendar
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-import holidays as holiday_calendars
-
-from bot.settings import Holidays
+from bot.business_calendar import IsHoliday
 
 logger = logging.getLogger(__name__)
 
-IsHoliday = Callable[[date], bool]
 WEEKEND = (5, 6)  # Saturday, Sunday
 
 
@@ -48,32 +45,6 @@ def opening_time(
     """When the survey of that month opens, as aware UTC."""
     day = business_day(year, month, n, is_holiday)
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
-
-
-def holiday_checker(config: Holidays) -> IsHoliday:
-    """A predicate for the team's public holidays plus its extra dates."""
-    extra: set[date] = set()
-    for raw in config.extra:
-        try:
-            extra.add(date.fromisoformat(raw))
-        except ValueError:
-            logger.warning("sla.holidays.extra: %r is not a YYYY-MM-DD date; ignored", raw)
-    public: holiday_calendars.HolidayBase | None = None
-    if config.country:
-        try:
-            public = holiday_calendars.country_holidays(config.country, subdiv=config.subdivision)
-        except NotImplementedError:
-            logger.warning(
-                "sla.holidays: no public holidays known for %s/%s; using weekends only",
-                config.country,
-                config.subdivision,
-            )
-
-    def is_holiday(day: date) -> bool:
-        # HolidayBase fills in each year on first use.
-        return day in extra or (public is not None and day in public)
-
-    return is_holiday
 
 
 def next_opening(
