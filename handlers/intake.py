@@ -50,33 +50,46 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
+async def authorized_json(
+    request: Request, services: Services, *, noun: str, limit: int, too_large: str
+) -> object | JSONResponse:
+    """The parsed JSON body of an API call, or the error response that refuses it.
+
+    One place for what every endpoint of the API checks first: the bearer
+    token (401), the media type (415), the size (413) and the JSON itself (422).
+    """
+    if not bearer_ok(request, services):
+        return error_response(
+            401, "unauthorized", "Send Authorization: Bearer <HANDOFF_INTAKE_TOKEN>."
+        )
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return error_response(415, "unsupported_media_type", f"Send {noun} as application/json.")
+    body = await read_limited(request, limit)
+    if body is None:
+        return error_response(413, "payload_too_large", too_large)
+    try:
+        return json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return error_response(
+            422,
+            "invalid_json",
+            "The body is not valid JSON.",
+            [FieldError(field="(body)", message=str(exc))],
+        )
+
+
 def make_intake_endpoint(services: Services) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def intake(request: Request) -> JSONResponse:
-        if not bearer_ok(request, services):
-            return error_response(
-                401, "unauthorized", "Send Authorization: Bearer <HANDOFF_INTAKE_TOKEN>."
-            )
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            return error_response(
-                415, "unsupported_media_type", "Send the leads as application/json."
-            )
-        body = await read_limited(request, MAX_BODY_BYTES)
-        if body is None:
-            return error_response(
-                413,
-                "payload_too_large",
-                "The body is over 1 MiB; send at most 500 leads per request.",
-            )
-        try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return error_response(
-                422,
-                "invalid_json",
-                "The body is not valid JSON.",
-                [FieldError(field="(body)", message=str(exc))],
-            )
+        data = await authorized_json(
+            request,
+            services,
+            noun="the leads",
+            limit=MAX_BODY_BYTES,
+            too_large="The body is over 1 MiB; send at most 500 leads per request.",
+        )
+        if isinstance(data, JSONResponse):
+            return data
         unwrapped = unwrap_intake_body(data)
         if isinstance(unwrapped, FieldError):
             return error_response(422, "invalid_body", unwrapped.message, [unwrapped])

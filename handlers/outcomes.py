@@ -7,7 +7,6 @@ reported before (nothing else happens), 404 for an unknown lead, 409 for won
 after lost (or the reverse), 422 for anything that does not validate.
 """
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -17,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from bot.services import Services
-from handlers.intake import bearer_ok, error_response, read_limited
+from handlers.intake import authorized_json, error_response
 from storage.feedback_models import LeadOutcome
 from storage.lead_input import FieldError, field_errors
 from storage.outcomes import (
@@ -60,27 +59,17 @@ def outcome_errors(exc: ValidationError) -> list[FieldError]:
 
 def make_outcome_endpoint(services: Services) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def outcome(request: Request) -> JSONResponse:
-        if not bearer_ok(request, services):
-            return error_response(
-                401, "unauthorized", "Send Authorization: Bearer <HANDOFF_INTAKE_TOKEN>."
-            )
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            return error_response(
-                415, "unsupported_media_type", "Send the outcome as application/json."
-            )
-        body = await read_limited(request, MAX_BODY_BYTES)
-        if body is None:
-            return error_response(413, "payload_too_large", "An outcome is at most 16 KiB.")
+        raw = await authorized_json(
+            request,
+            services,
+            noun="the outcome",
+            limit=MAX_BODY_BYTES,
+            too_large="An outcome is at most 16 KiB.",
+        )
+        if isinstance(raw, JSONResponse):
+            return raw
         try:
-            data = OutcomeIn.model_validate(json.loads(body))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            return error_response(
-                422,
-                "invalid_json",
-                "The body is not valid JSON.",
-                [FieldError(field="(body)", message=str(exc))],
-            )
+            data = OutcomeIn.model_validate(raw)
         except ValidationError as exc:
             return error_response(
                 422,
