@@ -103,7 +103,9 @@ def create_app(
         )
 
     bolt = AsyncApp(
-        client=client,
+        # Bolt gives each request a client with the token from `authorize`; its
+        # own client carries none (it warns when both are set).
+        client=AsyncWebClient(base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         authorize=authorize,
         process_before_response=False,

@@ -47,6 +47,10 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:
+        # Migration and HTTP client chatter hides what a person needs to read.
+        for noisy in ("alembic", "httpx"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = {"config": config}
 
 
