@@ -55,6 +55,14 @@ _SECRET_KEY = re.compile(r"token|secret|password|database_url", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"^(changeme|change-me|todo|xxx+|your[-_ ].*|<.*>|\.\.\.)$", re.I)
 
 
+def _require_unique_ids(ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for item_id in ids:
+        if item_id in seen:
+            raise ValueError(f"{what} id {item_id!r} appears twice")
+        seen.add(item_id)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -271,11 +279,7 @@ class SurveyConfig(_Strict):
     @field_validator("questions")
     @classmethod
     def _sound_questions(cls, value: list[SurveyQuestion]) -> list[SurveyQuestion]:
-        seen: set[str] = set()
-        for question in value:
-            if question.id in seen:
-                raise ValueError(f"question id {question.id!r} appears twice")
-            seen.add(question.id)
+        _require_unique_ids([q.id for q in value], "question")
         if sum(q.kind == "rating" for q in value) > 1:
             raise ValueError("at most one question can be a rating")
         return value
@@ -317,11 +321,7 @@ class TeamConfig(_Strict):
     @field_validator("rejection_reasons")
     @classmethod
     def _unique_reason_ids(cls, value: list[RejectionReason]) -> list[RejectionReason]:
-        seen: set[str] = set()
-        for reason in value:
-            if reason.id in seen:
-                raise ValueError(f"reason id {reason.id!r} appears twice")
-            seen.add(reason.id)
+        _require_unique_ids([r.id for r in value], "reason")
         return value
 
     @property
