@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg
 
 from bot import reports
-from bot.periods import digest_week, parse_period
+from bot.timekeeping.periods import digest_week, parse_period
 from storage.database import Database, upgrade_database
 
 ZONE = ZoneInfo("Europe/Berlin")

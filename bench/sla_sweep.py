@@ -36,9 +36,9 @@ import asyncpg
 from pydantic import SecretStr
 from sqlalchemy import text
 
-from bot.clock import ManualClock
 from bot.settings import Settings, TeamConfig
 from bot.sla_sweep import BATCH, sla_sweep
+from bot.timekeeping.clock import ManualClock
 from storage.database import Database, upgrade_database
 from storage.sla import due_leads
 

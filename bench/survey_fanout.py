@@ -23,8 +23,8 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.clock import ManualClock
 from bot.fake_slack import FakeSlackServer, FakeWorkspace
+from bot.timekeeping.clock import ManualClock
 from storage.database import upgrade_database
 from tests.conftest import BOT_TOKEN
 from tests.harness import BotServer

@@ -18,7 +18,6 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 from bot import feedback
-from bot.clock import Clock, SystemClock
 from bot.deliveries import DeliveryContext
 from bot.outbox_worker import OutboxWorker
 from bot.pacing import ChannelPacer
@@ -26,6 +25,7 @@ from bot.permissions import Directory
 from bot.services import Services
 from bot.settings import Settings
 from bot.slack_errors import slack_error
+from bot.timekeeping.clock import Clock, SystemClock
 from handlers import app_events, errors, lead_actions, leadfeedback, reject_modal, sla, survey
 from handlers.health import make_health_endpoint
 from handlers.intake import make_intake_endpoint

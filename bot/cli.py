@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from bot.clock import SystemClock
-from bot.durations import format_duration
 from bot.settings import Settings, SettingsError, load_settings, missing_for_run
+from bot.timekeeping.clock import SystemClock
+from bot.timekeeping.durations import format_duration
 
 console = Console(stderr=True)
 out = Console()
@@ -279,7 +279,7 @@ def demo(ctx: click.Context, port: int, db_file: Path | None, leads: int) -> Non
 @click.pass_context
 def digest(ctx: click.Context, week_text: str, post: bool, chart: Path | None) -> None:
     """Render the weekly alignment digest of one ISO week: print it, or post it."""
-    from bot.periods import PeriodError
+    from bot.timekeeping.periods import PeriodError
 
     settings = _settings(ctx.obj["config"])
     missing = [n for n in missing_for_run(settings) if n != "HANDOFF_INTAKE_TOKEN"]
@@ -297,7 +297,7 @@ def digest(ctx: click.Context, week_text: str, post: bool, chart: Path | None) -
 async def _digest(settings: Settings, week_text: str, *, post: bool, chart: Path | None) -> str:
     from bot.app import create_app
     from bot.digest import digest_text, post_by_hand
-    from bot.periods import parse_iso_week
+    from bot.timekeeping.periods import parse_iso_week
     from storage.database import Database
 
     db = Database(settings.database_url)

@@ -19,11 +19,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.clock import Clock
 from bot.pacing import ChannelPacer
 from bot.settings import Settings
 from bot.sla import first_sla_step, sla_deadline
 from bot.slack_errors import slack_error
+from bot.timekeeping.clock import Clock
 from messages.lead_card import lead_card
 from messages.notices import event_reply, rejection_notice
 from storage.database import Database

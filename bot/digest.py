@@ -31,8 +31,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.periods import Period, digest_week
 from bot.settings import DigestConfig
+from bot.timekeeping.periods import Period, digest_week
 from storage.feedback_models import DigestPost, DigestTrigger
 from storage.models import OutboxMessage, OutboxState
 from storage.outbox import enqueue

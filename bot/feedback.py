@@ -16,10 +16,10 @@ from sqlalchemy import func, or_
 from sqlmodel import select
 
 from bot import digest, feedback_deliveries, reports  # noqa: F401  (registers the deliveries)
-from bot.periods import Period, PeriodError, digest_week, parse_iso_week, parse_period
 from bot.permalinks import card_permalinks
 from bot.services import Services
 from bot.subcommands import Audience, CommandRequest, Subcommand, UsageError
+from bot.timekeeping.periods import Period, PeriodError, digest_week, parse_iso_week, parse_period
 from messages import feedback as views
 from messages.notices import notice
 from messages.rendering import Mrkdwn, channel_link, escape_mrkdwn, mention, slack_date

@@ -10,7 +10,7 @@ Definitions (the README's table is written from these):
 
 - Cohort: a period's figures are about the MQLs that *arrived* in it, i.e.
   leads whose `created_at` (when intake stored them) falls in [start, end) in
-  the team's time zone (see bot/periods.py). Later events (a claim next week,
+  the team's time zone (see bot/timekeeping/periods.py). Later events (a claim next week,
   a win next quarter) count towards the period the lead arrived in, so a
   period's funnel fills in over time and a source is judged by its own leads.
 - MQLs: the leads of the cohort (each card posted, or queued to be).

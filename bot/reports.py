@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot import metrics
-from bot.periods import Period, days_of
+from bot.timekeeping.periods import Period, days_of
 from storage.aggregates import consistent_snapshot
 from storage.database import Database
 

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.clock import Clock
 from bot.jobs import Jobs
 from bot.permissions import Directory
 from bot.settings import Settings
 from bot.subcommands import Subcommands
+from bot.timekeeping.clock import Clock
 from storage.database import Database
 
 if TYPE_CHECKING:

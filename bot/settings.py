@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.durations import parse_duration
+from bot.timekeeping.durations import parse_duration
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///handoff.db"

@@ -2,7 +2,7 @@
 
 A lead's card is posted at `posted_at`; its deadline is `sla.respond_within`
 later, counted in business time when `sla.business_hours` is set (see
-bot.business_calendar). Between the two the clock has a fixed plan of steps:
+bot.timekeeping.business_calendar). Between the two the clock has a fixed plan of steps:
 
 - due_soon: the card starts to say "Due soon" (the moment messages.lead_card's
   sla_status flips), so the card is refreshed;
@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.business_calendar import (
+from bot.settings import TeamConfig
+from bot.timekeeping.business_calendar import (
     IsHoliday,
     WorkingWeek,
     add_business_time,
@@ -32,7 +33,6 @@ from bot.business_calendar import (
     is_business_time,
     next_business_start,
 )
-from bot.settings import TeamConfig
 from messages.lead_card import DUE_SOON_FRACTION
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.durations import format_duration
 from bot.settings import TeamConfig
 from bot.sla import StepKind, sla_policy
+from bot.timekeeping.durations import format_duration
 from storage.models import Lead, LeadState
 
 NO_ONE_ON_DUTY = "nobody (set sla.on_duty)"

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.durations import format_duration
 from bot.sla import SlaPolicy, Step, StepKind, sla_policy
+from bot.timekeeping.durations import format_duration
 from storage.events import record_event
 from storage.models import OPEN_STATES, Lead, LeadState
 from storage.outbox import enqueue

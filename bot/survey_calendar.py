@@ -3,7 +3,7 @@
 A business day is Monday to Friday and not a public holiday of
 `sla.holidays.country` (and subdivision) or one of `sla.holidays.extra`.
 Pure functions of their arguments; which days are holidays is the business
-calendar's answer (`bot.business_calendar.holiday_checker`), shared with the SLA.
+calendar's answer (`bot.timekeeping.business_calendar.holiday_checker`), shared with the SLA.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.business_calendar import IsHoliday
+from bot.timekeeping.business_calendar import IsHoliday
 
 logger = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.business_calendar import IsHoliday, holiday_checker
 from bot.deliveries import retry_after_seconds
 from bot.settings import Holidays, People, TeamConfig
 from bot.slack_errors import slack_error
 from bot.survey_calendar import month_key, opening_time
+from bot.timekeeping.business_calendar import IsHoliday, holiday_checker
 from storage import surveys
 from storage.survey_models import Survey
 

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.durations import format_duration
 from bot.settings import People, TeamConfig
+from bot.timekeeping.durations import format_duration
 from messages.ids import ActionId
 from messages.metadata import LeadRef
 from messages.rendering import Mrkdwn, clip, escape_mrkdwn, mention

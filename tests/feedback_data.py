@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from bot.periods import iso_week
+from bot.timekeeping.periods import iso_week
 from storage.database import Database
 from storage.feedback_models import LeadOutcome
 from storage.models import Lead, LeadEvent

@@ -18,8 +18,8 @@ import httpx
 import uvicorn
 
 from bot.app import HandoffApp, create_app
-from bot.clock import Clock
 from bot.settings import Settings
+from bot.timekeeping.clock import Clock
 from storage.database import Database
 
 

@@ -20,10 +20,10 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import main as cli
-from bot.clock import ManualClock
 from bot.digest import JOB_NAME, due_week
 from bot.fake_slack import FakeSlackServer, FakeWorkspace, Message
 from bot.settings import DigestConfig, Settings
+from bot.timekeeping.clock import ManualClock
 from storage.feedback_models import DigestPost
 from tests import store
 from tests.conftest import BOT_TOKEN, INTAKE_TOKEN, SIGNING_SECRET, TEAM, make_settings

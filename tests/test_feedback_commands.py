@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from bot.clock import ManualClock
 from bot.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
+from bot.timekeeping.clock import ManualClock
 from tests.conftest import SIGNING_SECRET, make_settings
 from tests.feedback_data import NOW, seeded
 from tests.harness import BotServer, wait_for

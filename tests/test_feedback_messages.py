@@ -9,9 +9,9 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot import metrics
-from bot.periods import iso_week
 from bot.reports import DigestReport, ReasonsReport, SourcesReport, StatsReport
 from bot.settings import TeamConfig
+from bot.timekeeping.periods import iso_week
 from messages import feedback as views
 from messages.slack_message import SlackMessage
 from storage.feedback_models import LeadOutcome

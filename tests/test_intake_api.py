@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.clock import ManualClock
 from bot.fake_slack import FakeWorkspace, InteractionSender
 from bot.settings import Settings
+from bot.timekeeping.clock import ManualClock
 from messages.ids import ActionId
 from tests import store
 from tests.conftest import INTAKE_TOKEN

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from bot import metrics, reports
-from bot.periods import days_of, digest_week, iso_week, parse_period
+from bot.timekeeping.periods import days_of, digest_week, iso_week, parse_period
 from storage.aggregates import percentiles, ranked_statement
 from storage.database import Database
 from storage.feedback_models import CLAIM_SECONDS, HAS_CLAIM_TIME

@@ -7,7 +7,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.periods import PeriodError, days_of, digest_week, iso_week, parse_iso_week, parse_period
+from bot.timekeeping.periods import (
+    PeriodError,
+    days_of,
+    digest_week,
+    iso_week,
+    parse_iso_week,
+    parse_period,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.durations import format_duration, parse_duration
 from bot.settings import SettingsError, load_settings, missing_for_run
+from bot.timekeeping.durations import format_duration, parse_duration
 
 GOOD_ENV = {
     "SLACK_BOT_TOKEN": "xoxb-1234-abcdef",

@@ -5,7 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.business_calendar import (
+from bot.settings import Holidays
+from bot.timekeeping.business_calendar import (
     WorkingWeek,
     add_business_time,
     holiday_checker,
@@ -13,7 +14,6 @@ from bot.business_calendar import (
     next_business_start,
     no_holidays,
 )
-from bot.settings import Holidays
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

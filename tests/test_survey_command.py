@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.clock import ManualClock
 from bot.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
 from bot.survey_command import digest_section
+from bot.timekeeping.clock import ManualClock
 from tests.harness import BotServer, wait_for
 from tests.survey_support import (
     ANA,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.clock import ManualClock
 from bot.fake_slack import FakeWorkspace
+from bot.timekeeping.clock import ManualClock
 from storage.outbox import OutboxState
 from storage.surveys import SURVEY_DM
 from tests.harness import BotServer, wait_for

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from bot.business_calendar import holiday_checker
-from bot.clock import ManualClock
 from bot.fake_slack import FakeWorkspace
 from bot.settings import Holidays
 from bot.survey_calendar import business_day, next_opening, opening_time
+from bot.timekeeping.business_calendar import holiday_checker
+from bot.timekeeping.clock import ManualClock
 from messages.survey_ids import SurveyActionId
 from storage.outbox import OutboxState
 from storage.surveys import SURVEY_DM

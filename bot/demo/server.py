@@ -22,9 +22,9 @@ import uvicorn
 from starlette.routing import Mount
 
 from bot.app import HandoffApp, create_app
-from bot.clock import ManualClock
 from bot.fake_slack import FakeWorkspace, InteractionSender, create_fake_slack_app
 from bot.services import Services
+from bot.timekeeping.clock import ManualClock
 
 from .samples import SampleFeeder
 from .team import DEMO_BOT_TOKEN, DEMO_INTAKE_TOKEN, DEMO_SIGNING_SECRET, demo_settings, demo_team

@@ -1,0 +1,1 @@
+"""Time: the injected clock, durations as written in app.yaml, reporting periods, business hours."""
