@@ -21,10 +21,10 @@ from bot import feedback
 from bot.deliveries import DeliveryContext
 from bot.outbox_worker import OutboxWorker
 from bot.pacing import ChannelPacer
-from bot.permissions import Directory
 from bot.services import Services
 from bot.settings import Settings
-from bot.slack_errors import slack_error
+from bot.slack.directory import Directory
+from bot.slack.errors import slack_error
 from bot.timekeeping.clock import Clock, SystemClock
 from handlers import app_events, errors, lead_actions, leadfeedback, reject_modal, sla, survey
 from handlers.health import make_health_endpoint

@@ -120,7 +120,7 @@ def check(ctx: click.Context) -> None:
 @click.option("--name", default="Handoff", show_default=True, help="App name shown in Slack.")
 def manifest(url: str, name: str) -> None:
     """Print a Slack app manifest (YAML) for 'Create an app from a manifest'."""
-    from bot.manifest import app_manifest, dump_manifest
+    from bot.slack.manifest import app_manifest, dump_manifest
 
     try:
         out.print(dump_manifest(app_manifest(url, name=name)), markup=False, highlight=False)

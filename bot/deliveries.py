@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.pacing import ChannelPacer
 from bot.settings import Settings
 from bot.sla import first_sla_step, sla_deadline
-from bot.slack_errors import slack_error
+from bot.slack.errors import slack_error
 from bot.timekeeping.clock import Clock
 from messages.lead_card import lead_card
 from messages.notices import event_reply, rejection_notice

@@ -145,7 +145,7 @@ async def digest_text(
     """The digest as `handoff digest` prints it (message, then thread reply), and its chart."""
     from bot import reports
     from bot.chart import weekday_chart
-    from bot.permalinks import card_permalinks
+    from bot.slack.permalinks import card_permalinks
     from messages.feedback import digest_details, digest_main
 
     team = services.settings.team

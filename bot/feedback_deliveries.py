@@ -29,7 +29,7 @@ from bot.deliveries import (
     retry_after_seconds,
 )
 from bot.digest import DIGEST_CHART, DIGEST_POST, DIGEST_THREAD
-from bot.permalinks import card_permalinks
+from bot.slack.permalinks import card_permalinks
 from bot.timekeeping.periods import Period, parse_iso_week
 from messages.feedback import digest_details, digest_main, outcome_reply
 from storage.feedback_models import DigestPost, LeadOutcome

@@ -11,7 +11,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.deliveries import DELIVERIES, DeliveryContext, Drop, NotReady, Sent, retry_after_seconds
-from bot.slack_errors import slack_error
+from bot.slack.errors import slack_error
 from storage import outbox
 from storage.models import OutboxMessage
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.jobs import Jobs
-from bot.permissions import Directory
 from bot.settings import Settings
+from bot.slack.directory import Directory
 from bot.subcommands import Subcommands
 from bot.timekeeping.clock import Clock
 from storage.database import Database

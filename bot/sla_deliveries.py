@@ -22,7 +22,7 @@ from bot.deliveries import (
     delivery,
     post_message,
 )
-from bot.slack_errors import slack_error
+from bot.slack.errors import slack_error
 from messages.sla import escalation, nudge_dm, nudge_dm_done, thread_note
 from storage.models import OPEN_STATES, Lead, LeadEvent, LeadState, OutboxMessage
 from storage.sla import (

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.slack_errors import slack_error
+from bot.slack.errors import slack_error
 from bot.subcommands import Audience, CommandRequest, Subcommand, UsageError
 from bot.survey_calendar import next_opening
 from bot.survey_jobs import send_now, team_holidays, user_infos

@@ -24,7 +24,7 @@ from bot.deliveries import (
     post_message,
     retry_after_seconds,
 )
-from bot.slack_errors import slack_error
+from bot.slack.errors import slack_error
 from bot.survey_results import SurveyResults, compile_results
 from messages.slack_message import SlackMessage
 from messages.survey import summary_message, summary_parts, survey_dm

@@ -6,7 +6,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack_errors import slack_error
+from bot.slack.errors import slack_error
 from handlers.payloads import user_and_channel
 from messages.slack_message import SlackMessage
 

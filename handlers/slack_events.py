@@ -7,7 +7,7 @@ from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.slack_signature import signature_problem
+from bot.slack.signature import signature_problem
 
 MAX_BODY_BYTES = 1024 * 1024
 

@@ -3,7 +3,7 @@
 import hashlib
 import hmac
 
-from bot.slack_signature import signature_problem
+from bot.slack.signature import signature_problem
 
 SECRET = "shhh-0123456789"
 BODY = b"payload=%7B%22type%22%3A%22block_actions%22%7D"

@@ -34,7 +34,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.manifest import SLASH_COMMAND
+from bot.slack.manifest import SLASH_COMMAND
 from bot.timekeeping.durations import parse_duration
 
 from .state import INLINE_IMAGE_TYPES, PERSON_IDS, page_state

@@ -1,0 +1,1 @@
+"""Talking to Slack: request signatures, error codes, the people directory, permalinks, the app manifest."""
