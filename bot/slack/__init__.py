@@ -1,1 +1,2 @@
-"""Talking to Slack: request signatures, error codes, the people directory, permalinks, the app manifest."""
+"""Talking to Slack: request signatures, error codes, the people directory, permalinks,
+the app manifest."""
