@@ -18,10 +18,10 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 from bot import feedback
-from bot.deliveries import DeliveryContext
-from bot.outbox_worker import OutboxWorker
-from bot.pacing import ChannelPacer
-from bot.services import Services
+from bot.runtime.deliveries import DeliveryContext
+from bot.runtime.outbox_worker import OutboxWorker
+from bot.runtime.pacing import ChannelPacer
+from bot.runtime.services import Services
 from bot.settings import Settings
 from bot.slack.directory import Directory
 from bot.slack.errors import slack_error

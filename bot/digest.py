@@ -38,7 +38,7 @@ from storage.models import OutboxMessage, OutboxState
 from storage.outbox import enqueue
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.runtime.services import Services
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from sqlalchemy import func, or_
 from sqlmodel import select
 
 from bot import digest, feedback_deliveries, reports  # noqa: F401  (registers the deliveries)
-from bot.services import Services
+from bot.runtime.services import Services
+from bot.runtime.subcommands import Audience, CommandRequest, Subcommand, UsageError
 from bot.slack.permalinks import card_permalinks
-from bot.subcommands import Audience, CommandRequest, Subcommand, UsageError
 from bot.timekeeping.periods import Period, PeriodError, digest_week, parse_iso_week, parse_period
 from messages import feedback as views
 from messages.notices import notice

@@ -18,7 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import reports
 from bot.chart import weekday_chart
-from bot.deliveries import (
+from bot.digest import DIGEST_CHART, DIGEST_POST, DIGEST_THREAD
+from bot.runtime.deliveries import (
     DeliveryContext,
     Drop,
     NotReady,
@@ -28,7 +29,6 @@ from bot.deliveries import (
     post_message,
     retry_after_seconds,
 )
-from bot.digest import DIGEST_CHART, DIGEST_POST, DIGEST_THREAD
 from bot.slack.permalinks import card_permalinks
 from bot.timekeeping.periods import Period, parse_iso_week
 from messages.feedback import digest_details, digest_main, outcome_reply

@@ -12,7 +12,7 @@ from datetime import timedelta
 from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.deliveries import (
+from bot.runtime.deliveries import (
     DeliveryContext,
     Drop,
     NotReady,

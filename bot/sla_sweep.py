@@ -43,7 +43,7 @@ from storage.sla import (
 from storage.transitions import UPDATE_CARD
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.runtime.services import Services
     from bot.settings import SlaConfig
 
 logger = logging.getLogger(__name__)

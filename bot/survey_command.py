@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.runtime.subcommands import Audience, CommandRequest, Subcommand, UsageError
 from bot.slack.errors import slack_error
-from bot.subcommands import Audience, CommandRequest, Subcommand, UsageError
 from bot.survey_calendar import next_opening
 from bot.survey_jobs import send_now, team_holidays, user_infos
 from bot.survey_results import SurveyResults, compile_results, export_csv
@@ -22,7 +22,7 @@ from storage import surveys
 from storage.survey_models import Survey
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.runtime.services import Services
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.deliveries import (
+from bot.runtime.deliveries import (
     DeliveryContext,
     Drop,
     NotReady,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.deliveries import retry_after_seconds
+from bot.runtime.deliveries import retry_after_seconds
 from bot.settings import Holidays, People, TeamConfig
 from bot.slack.errors import slack_error
 from bot.survey_calendar import month_key, opening_time
@@ -27,7 +27,7 @@ from storage import surveys
 from storage.survey_models import Survey
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.runtime.services import Services
 
 logger = logging.getLogger(__name__)
 

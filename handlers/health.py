@@ -6,7 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from bot.services import Services
+from bot.runtime.services import Services
 from storage.outbox import pending_summary
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from bot.services import Services
+from bot.runtime.services import Services
 from storage.lead_input import FieldError, LeadIn, parse_leads, unwrap_intake_body
 from storage.leads import IngestOutcome, IngestStatus, ingest_leads
 

@@ -6,7 +6,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.errors import answer_error
 from handlers.payloads import parse_card_click
 from handlers.replies import answer_privately

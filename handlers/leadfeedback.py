@@ -8,8 +8,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.services import Services
-from bot.subcommands import Audience, CommandRequest, Subcommand, UsageError
+from bot.runtime.services import Services
+from bot.runtime.subcommands import Audience, CommandRequest, Subcommand, UsageError
 from messages.commands import command_help, not_allowed, unknown_subcommand, usage_error
 from messages.slack_message import SlackMessage
 

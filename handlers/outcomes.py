@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.intake import authorized_json, error_response
 from storage.feedback_models import LeadOutcome
 from storage.lead_input import FieldError, field_errors

@@ -5,7 +5,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.rejections import rejection_problems
-from bot.services import Services
+from bot.runtime.services import Services
 from handlers.payloads import parse_reject_submission
 from messages.ids import BlockId, CallbackId
 from messages.notices import refusal_line

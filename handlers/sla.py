@@ -8,7 +8,7 @@ listen for here.
 from slack_bolt.async_app import AsyncApp
 
 import bot.sla_deliveries  # noqa: F401  (registers the SLA deliveries with the outbox)
-from bot.services import Services
+from bot.runtime.services import Services
 from bot.sla_sweep import JOB_NAME, sla_sweep
 
 

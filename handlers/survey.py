@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 import bot.survey_deliveries  # noqa: F401  (registers the survey's outbox deliveries)
-from bot.services import Services
+from bot.runtime.services import Services
 from bot.settings import SurveyQuestion
 from bot.survey_command import digest_section, subcommand
 from bot.survey_form import read_form

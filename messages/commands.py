@@ -1,7 +1,7 @@
 """Answers of `/leadfeedback` that are about the command itself: help, usage, permissions."""
 
+from bot.runtime.subcommands import Audience, Subcommand
 from bot.settings import TeamConfig
-from bot.subcommands import Audience, Subcommand
 from messages.rendering import Mrkdwn, mention
 from messages.slack_message import SlackMessage
 

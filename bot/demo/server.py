@@ -23,7 +23,7 @@ from starlette.routing import Mount
 
 from bot.app import HandoffApp, create_app
 from bot.fake_slack import FakeWorkspace, InteractionSender, create_fake_slack_app
-from bot.services import Services
+from bot.runtime.services import Services
 from bot.timekeeping.clock import ManualClock
 
 from .samples import SampleFeeder

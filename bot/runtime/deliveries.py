@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.pacing import ChannelPacer
+from bot.runtime.pacing import ChannelPacer
 from bot.settings import Settings
 from bot.sla import first_sla_step, sla_deadline
 from bot.slack.errors import slack_error

@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.jobs import Jobs
+from bot.runtime.jobs import Jobs
+from bot.runtime.subcommands import Subcommands
 from bot.settings import Settings
 from bot.slack.directory import Directory
-from bot.subcommands import Subcommands
 from bot.timekeeping.clock import Clock
 from storage.database import Database
 
 if TYPE_CHECKING:
-    from bot.outbox_worker import OutboxWorker
+    from bot.runtime.outbox_worker import OutboxWorker
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from messages.slack_message import SlackMessage
 
 if TYPE_CHECKING:
-    from bot.services import Services
+    from bot.runtime.services import Services
 
 
 class Audience(StrEnum):

@@ -10,7 +10,14 @@ from datetime import timedelta
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from bot.deliveries import DELIVERIES, DeliveryContext, Drop, NotReady, Sent, retry_after_seconds
+from bot.runtime.deliveries import (
+    DELIVERIES,
+    DeliveryContext,
+    Drop,
+    NotReady,
+    Sent,
+    retry_after_seconds,
+)
 from bot.slack.errors import slack_error
 from storage import outbox
 from storage.models import OutboxMessage

@@ -1,0 +1,2 @@
+"""Shared machinery: services, jobs, /leadfeedback subcommands, the outbox worker and its
+deliveries, pacing."""
