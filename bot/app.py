@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
+import bot.leads.deliveries  # noqa: F401  (registers the lead deliveries with the outbox)
 from bot import feedback
 from bot.runtime.deliveries import DeliveryContext
 from bot.runtime.outbox_worker import OutboxWorker

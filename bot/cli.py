@@ -134,7 +134,7 @@ def manifest(url: str, name: str) -> None:
 @click.pass_context
 def import_leads(ctx: click.Context, file: Path, file_format: str | None) -> None:
     """Import leads from CSV or JSON Lines with the same validation and dedup as the API."""
-    from bot.lead_import import detect_format
+    from bot.leads.importing import detect_format
 
     settings = _settings(ctx.obj["config"])
     try:
@@ -157,7 +157,7 @@ def import_leads(ctx: click.Context, file: Path, file_format: str | None) -> Non
 
 
 async def _import(settings: Settings, file: Path, file_format: str) -> dict[str, Any]:
-    from bot.lead_import import read_rows
+    from bot.leads.importing import read_rows
     from storage.database import Database
     from storage.lead_input import LeadIn, field_errors
     from storage.leads import IngestStatus, ingest_leads

@@ -18,11 +18,11 @@ from bot.runtime.deliveries import (
     NotReady,
     Outcome,
     Sent,
-    card_permalink,
     delivery,
     post_message,
 )
 from bot.slack.errors import slack_error
+from bot.slack.permalinks import card_permalink
 from messages.sla import escalation, nudge_dm, nudge_dm_done, thread_note
 from storage.models import OPEN_STATES, Lead, LeadEvent, LeadState, OutboxMessage
 from storage.sla import (
@@ -62,7 +62,7 @@ async def deliver_nudge(ctx: DeliveryContext, message: OutboxMessage) -> Outcome
         return Drop("the deadline passed before the nudge went out; the breach covers it")
     if not lead.channel_id or not lead.message_ts:
         return CARD_NOT_POSTED
-    permalink = await card_permalink(ctx, lead)
+    permalink = await card_permalink(ctx.client, lead)
     unreachable = None
     if lead.state == LeadState.CLAIMED and lead.owner_id:
         owner_id = lead.owner_id
@@ -126,7 +126,7 @@ async def deliver_escalation(ctx: DeliveryContext, message: OutboxMessage) -> Ou
     target = ctx.settings.team.sla.escalate_to
     if target is None:
         return Drop("sla.escalate_to is no longer set")
-    text = escalation(lead, breach, await card_permalink(ctx, lead))
+    text = escalation(lead, breach, await card_permalink(ctx.client, lead))
     # A user id posts to the person's DM with the bot; a channel id or #name to the channel.
     return Sent(await post_message(ctx, target, **text.as_kwargs()))
 
@@ -140,7 +140,7 @@ async def deliver_dm_refresh(ctx: DeliveryContext, message: OutboxMessage) -> Ou
     text = nudge_dm_done(
         lead,
         ctx.settings.team,
-        await card_permalink(ctx, lead),
+        await card_permalink(ctx.client, lead),
         superseded=bool(message.payload.get("superseded")),
     )
     try:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from bot.rejections import RejectionForm
+from bot.leads.rejections import RejectionForm
 from messages.ids import ActionId, BlockId
 from messages.metadata import LeadRef, RejectModalMetadata
 

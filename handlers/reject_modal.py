@@ -4,7 +4,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
-from bot.rejections import rejection_problems
+from bot.leads.rejections import rejection_problems
 from bot.runtime.services import Services
 from handlers.payloads import parse_reject_submission
 from messages.ids import BlockId, CallbackId

@@ -1,0 +1,1 @@
+"""Leads: intake rules, the card and its deliveries, rejections, imports."""

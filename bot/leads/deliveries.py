@@ -1,0 +1,121 @@
+"""How a lead's card, its updates, its thread replies and the marketing notice reach Slack.
+
+Each is rendered from the database when it is sent, so a delivery delayed by
+an outage still shows the lead as it is now.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.runtime.deliveries import (
+    DeliveryContext,
+    Drop,
+    NotReady,
+    Outcome,
+    Sent,
+    delivery,
+    post_message,
+)
+from bot.sla import first_sla_step, sla_deadline
+from bot.slack.errors import slack_error
+from bot.slack.permalinks import card_permalink
+from messages.lead_card import lead_card
+from messages.notices import event_reply, rejection_notice
+from storage.events import record_event
+from storage.leads import POST_CARD
+from storage.models import Lead, LeadEvent, OutboxMessage
+from storage.transitions import REJECTION_NOTICE, THREAD_REPLY, UPDATE_CARD
+
+
+async def _load(ctx: DeliveryContext, message: OutboxMessage) -> Lead | None:
+    async with ctx.db.session() as session:
+        return await session.get(Lead, message.lead_id) if message.lead_id else None
+
+
+@delivery(POST_CARD)
+async def deliver_card(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    lead = await _load(ctx, message)
+    if lead is None:
+        return Drop("lead no longer exists")
+    if lead.message_ts:
+        return Sent({"channel": lead.channel_id, "ts": lead.message_ts})
+    now = ctx.clock.now()
+    lead.posted_at = now
+    lead.due_at = sla_deadline(now, ctx.settings.team)
+    lead.sla_next_at = first_sla_step(now, lead.due_at, ctx.settings.team)
+    card = lead_card(lead, ctx.settings.team, now)
+    posted = await post_message(ctx, ctx.settings.team.channels.leads, **card.as_kwargs())
+
+    async def record(session: AsyncSession) -> None:
+        await session.exec(
+            update(Lead)
+            .where(Lead.id == lead.id, Lead.message_ts.is_(None))
+            .values(
+                channel_id=posted["channel"],
+                message_ts=posted["ts"],
+                posted_at=lead.posted_at,
+                due_at=lead.due_at,
+                sla_next_at=lead.sla_next_at,
+            )
+        )
+        await record_event(session, lead_id=lead.id or 0, kind="posted", at=now, detail=posted)
+
+    return Sent(posted, record)
+
+
+@delivery(UPDATE_CARD)
+async def deliver_card_update(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    lead = await _load(ctx, message)
+    if lead is None:
+        return Drop("lead no longer exists")
+    if not lead.message_ts or not lead.channel_id:
+        return NotReady(timedelta(seconds=5), "card not posted yet")
+    card = lead_card(lead, ctx.settings.team, ctx.clock.now())
+    try:
+        await ctx.client.chat_update(
+            channel=lead.channel_id, ts=lead.message_ts, **card.as_kwargs()
+        )
+    except SlackApiError as exc:
+        if slack_error(exc) == "message_not_found":
+            return Drop("the card was deleted in Slack")
+        raise
+    return Sent({"channel": lead.channel_id, "ts": lead.message_ts})
+
+
+async def _lead_and_event(
+    ctx: DeliveryContext, message: OutboxMessage
+) -> tuple[Lead | None, LeadEvent | None]:
+    async with ctx.db.session() as session:
+        lead = await session.get(Lead, message.lead_id) if message.lead_id else None
+        event = await session.get(LeadEvent, message.payload.get("event_id", 0))
+        return lead, event
+
+
+@delivery(THREAD_REPLY)
+async def deliver_thread_reply(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    lead, event = await _lead_and_event(ctx, message)
+    if lead is None or event is None:
+        return Drop("lead or event no longer exists")
+    if not lead.message_ts or not lead.channel_id:
+        return NotReady(timedelta(seconds=5), "card not posted yet")
+    reply = event_reply(lead, event, ctx.settings.team)
+    return Sent(
+        await post_message(ctx, lead.channel_id, thread_ts=lead.message_ts, **reply.as_kwargs())
+    )
+
+
+@delivery(REJECTION_NOTICE)
+async def deliver_rejection_notice(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    lead, event = await _lead_and_event(ctx, message)
+    if lead is None or event is None:
+        return Drop("lead or event no longer exists")
+    notice = rejection_notice(
+        lead, event, ctx.settings.team, await card_permalink(ctx.client, lead)
+    )
+    channel = ctx.settings.team.channels.marketing
+    return Sent(await post_message(ctx, channel, **notice.as_kwargs()))
