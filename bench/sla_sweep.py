@@ -37,7 +37,7 @@ from pydantic import SecretStr
 from sqlalchemy import text
 
 from bot.settings import Settings, TeamConfig
-from bot.sla_sweep import BATCH, sla_sweep
+from bot.sla.sweep import BATCH, sla_sweep
 from bot.timekeeping.clock import ManualClock
 from storage.database import Database, upgrade_database
 from storage.sla import due_leads

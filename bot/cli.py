@@ -326,7 +326,7 @@ def sla(ctx: click.Context, limit: int) -> None:
     from rich.text import Text
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from bot.sla_report import sla_rows
+    from bot.sla.report import sla_rows
 
     settings = _settings(ctx.obj["config"])
     now = SystemClock().now()

@@ -7,9 +7,9 @@ listen for here.
 
 from slack_bolt.async_app import AsyncApp
 
-import bot.sla_deliveries  # noqa: F401  (registers the SLA deliveries with the outbox)
+import bot.sla.deliveries  # noqa: F401  (registers the SLA deliveries with the outbox)
 from bot.runtime.services import Services
-from bot.sla_sweep import JOB_NAME, sla_sweep
+from bot.sla.sweep import JOB_NAME, sla_sweep
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -70,7 +70,7 @@ class Lead(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=40)
     rejection_reason: str | None = Field(default=None, max_length=40)
     rejection_comment: str | None = Field(default=None, max_length=3000)
-    # The SLA clock (bot/sla.py): the moment its sweep next has work for this lead,
+    # The SLA clock (bot/sla/policy.py): the moment its sweep next has work for this lead,
     # NULL once the breach is handled or the lead is closed.
     sla_next_at: datetime | None = _utc()
     # The claimer's latest nudge DM, refreshed without buttons when the lead moves on.

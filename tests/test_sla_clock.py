@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import bot.sla_sweep as sla_sweep_module
+import bot.sla.sweep as sla_sweep_module
 from bot.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender, Message
 from bot.settings import Settings
-from bot.sla_sweep import JOB_NAME
+from bot.sla.sweep import JOB_NAME
 from bot.timekeeping.clock import ManualClock
 from messages.ids import ActionId, BlockId
 from storage.models import OutboxState

@@ -10,7 +10,7 @@ from rich.console import Console
 
 import bot.cli
 from bot.settings import People, TeamConfig
-from bot.sla_report import sla_rows
+from bot.sla.report import sla_rows
 from messages.ids import ActionId
 from messages.metadata import LeadRef
 from messages.sla import escalation, nudge_dm, nudge_dm_done, thread_note, time_left

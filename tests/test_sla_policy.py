@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.settings import SettingsError, SlaConfig, TeamConfig, load_settings
-from bot.sla import SlaPolicy, StepKind, first_sla_step, sla_deadline
+from bot.sla.policy import SlaPolicy, StepKind, first_sla_step, sla_deadline
 from messages.lead_card import sla_status
 from storage.database import upgrade_database
 from storage.models import Lead, LeadState

@@ -21,7 +21,7 @@ from bot.runtime.deliveries import (
     delivery,
     post_message,
 )
-from bot.sla import first_sla_step, sla_deadline
+from bot.sla.policy import first_sla_step, sla_deadline
 from bot.slack.errors import slack_error
 from bot.slack.permalinks import card_permalink
 from messages.lead_card import lead_card

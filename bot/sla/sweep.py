@@ -2,7 +2,7 @@
 
 APScheduler only says "look now" (every `sla.sweep_every`, and at start-up,
 which is the catch-up after downtime). For each lead whose `sla_next_at` has
-come, the sweep works out from the lead's plan (bot/sla.py) which steps fell
+come, the sweep works out from the lead's plan (bot/sla/policy.py) which steps fell
 due since then and, in one transaction per lead:
 
 1. moves `sla_next_at` from the value it read to the next step still ahead
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.sla import SlaPolicy, Step, StepKind, sla_policy
+from bot.sla.policy import SlaPolicy, Step, StepKind, sla_policy
 from bot.timekeeping.durations import format_duration
 from storage.events import record_event
 from storage.models import OPEN_STATES, Lead, LeadState

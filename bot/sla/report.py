@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.settings import TeamConfig
-from bot.sla import StepKind, sla_policy
+from bot.sla.policy import StepKind, sla_policy
 from bot.timekeeping.durations import format_duration
 from storage.models import Lead, LeadState
 
