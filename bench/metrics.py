@@ -7,7 +7,7 @@ Builds a migrated store (SQLite file and/or a PostgreSQL database of its own),
 fills it in bulk with leads spread over the past year the way a B2B funnel
 looks (weekday office hours, a long tail of sources, most leads decided within
 a day, outcomes for some accepted ones), then times the exact functions the
-bot calls (bot/reports.py), each once cold and then best of three.
+bot calls (bot/feedback/reports.py), each once cold and then best of three.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg
 
-from bot import reports
+from bot.feedback import reports
 from bot.timekeeping.periods import digest_week, parse_period
 from storage.database import Database, upgrade_database
 

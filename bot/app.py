@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 import bot.leads.deliveries  # noqa: F401  (registers the lead deliveries with the outbox)
-from bot import feedback
+from bot.feedback import commands as feedback
 from bot.runtime.deliveries import DeliveryContext
 from bot.runtime.outbox_worker import OutboxWorker
 from bot.runtime.pacing import ChannelPacer

@@ -296,7 +296,7 @@ def digest(ctx: click.Context, week_text: str, post: bool, chart: Path | None) -
 
 async def _digest(settings: Settings, week_text: str, *, post: bool, chart: Path | None) -> str:
     from bot.app import create_app
-    from bot.digest import digest_text, post_by_hand
+    from bot.feedback.digest import digest_text, post_by_hand
     from bot.timekeeping.periods import parse_iso_week
     from storage.database import Database
 

@@ -1,6 +1,6 @@
 """The shared numbers as Block Kit: /leadfeedback answers, the weekly digest, outcome replies.
 
-Builders take figures from bot/reports.py and return SlackMessages; numbers
+Builders take figures from bot/feedback/reports.py and return SlackMessages; numbers
 are formatted here (every figure a person sees is formatted by one of the
 helpers below), words and layout live in the templates.
 """
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot import metrics
-from bot.reports import DigestReport, ReasonsReport, SourcesReport, StatsReport
+from bot.feedback import metrics
+from bot.feedback.reports import DigestReport, ReasonsReport, SourcesReport, StatsReport
 from bot.settings import TeamConfig
 from messages.block_limits import MAX_BLOCKS_MESSAGE
 from messages.slack_message import SlackMessage

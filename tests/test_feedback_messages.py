@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot import metrics
-from bot.reports import DigestReport, ReasonsReport, SourcesReport, StatsReport
+from bot.feedback import metrics
+from bot.feedback.reports import DigestReport, ReasonsReport, SourcesReport, StatsReport
 from bot.settings import TeamConfig
 from bot.timekeeping.periods import iso_week
 from messages import feedback as views

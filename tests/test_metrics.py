@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot import metrics, reports
+from bot.feedback import metrics, reports
 from bot.timekeeping.periods import days_of, digest_week, iso_week, parse_period
 from storage.aggregates import percentiles, ranked_statement
 from storage.database import Database

@@ -16,9 +16,9 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import reports
-from bot.chart import weekday_chart
-from bot.digest import DIGEST_CHART, DIGEST_POST, DIGEST_THREAD
+from bot.feedback import reports
+from bot.feedback.chart import weekday_chart
+from bot.feedback.digest import DIGEST_CHART, DIGEST_POST, DIGEST_THREAD
 from bot.runtime.deliveries import (
     DeliveryContext,
     Drop,

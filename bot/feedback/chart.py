@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from bot.metrics import DayCounts
+from bot.feedback.metrics import DayCounts
 
 COLOURS = {"accepted": "#2e7d32", "rejected": "#c62828", "open": "#9e9e9e"}
 LABELS = {"accepted": "Accepted", "rejected": "Rejected", "open": "Still open"}

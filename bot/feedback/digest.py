@@ -143,8 +143,8 @@ async def digest_text(
     services: Services, week: Period, *, with_chart: bool = False
 ) -> tuple[str, bytes | None]:
     """The digest as `handoff digest` prints it (message, then thread reply), and its chart."""
-    from bot import reports
-    from bot.chart import weekday_chart
+    from bot.feedback import reports
+    from bot.feedback.chart import weekday_chart
     from bot.slack.permalinks import card_permalinks
     from messages.feedback import digest_details, digest_main
 

@@ -1,6 +1,6 @@
 """The figures behind each /leadfeedback answer and the weekly digest, one session each.
 
-These functions only gather numbers from bot/metrics.py; messages/feedback.py
+These functions only gather numbers from bot/feedback/metrics.py; messages/feedback.py
 turns them into Block Kit. The benchmark (bench/metrics.py) times exactly these.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot import metrics
+from bot.feedback import metrics
 from bot.timekeeping.periods import Period, days_of
 from storage.aggregates import consistent_snapshot
 from storage.database import Database

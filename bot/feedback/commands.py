@@ -2,7 +2,7 @@
 
 Each subcommand parses its arguments (UsageError for anything it does not
 understand, so the person sees that subcommand's usage), reads its figures
-through bot/reports.py, and renders them with messages/feedback.py. The
+through bot/feedback/reports.py, and renders them with messages/feedback.py. The
 dispatcher (handlers/leadfeedback.py) has already acked, so slow work here
 never risks Slack's 3-second limit.
 """
@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import func, or_
 from sqlmodel import select
 
-from bot import digest, feedback_deliveries, reports  # noqa: F401  (registers the deliveries)
+from bot.feedback import deliveries, digest, reports  # noqa: F401  (registers the deliveries)
 from bot.runtime.services import Services
 from bot.runtime.subcommands import Audience, CommandRequest, Subcommand, UsageError
 from bot.slack.permalinks import card_permalinks
