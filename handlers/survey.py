@@ -8,13 +8,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-import bot.survey_deliveries  # noqa: F401  (registers the survey's outbox deliveries)
+import bot.survey.deliveries  # noqa: F401  (registers the survey's outbox deliveries)
 from bot.runtime.services import Services
 from bot.settings import SurveyQuestion
-from bot.survey_command import digest_section, subcommand
-from bot.survey_form import read_form
-from bot.survey_jobs import sweep
-from bot.survey_results import survey_questions
+from bot.survey.command import digest_section, subcommand
+from bot.survey.form import read_form
+from bot.survey.jobs import sweep
+from bot.survey.results import survey_questions
 from handlers.errors import answer_error
 from handlers.replies import answer_privately
 from messages.notices import notice

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.settings import SurveyQuestion
-from bot.survey_form import MAX_ANSWER
-from bot.survey_results import SurveyResults
-from bot.survey_themes import Theme
+from bot.survey.form import MAX_ANSWER
+from bot.survey.results import SurveyResults
+from bot.survey.themes import Theme
 from messages import block_limits as limits
 from messages.rendering import Mrkdwn, escape_mrkdwn, link, mention, render, slack_date
 from messages.slack_message import SlackMessage

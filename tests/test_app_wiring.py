@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from bot.app import create_app
-from bot.survey_command import digest_section
+from bot.survey.command import digest_section
 from tests.conftest import make_settings
 
 

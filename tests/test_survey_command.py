@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
-from bot.survey_command import digest_section
+from bot.survey.command import digest_section
 from bot.timekeeping.clock import ManualClock
 from tests.harness import BotServer, wait_for
 from tests.survey_support import (

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.settings import DEFAULT_SURVEY_QUESTIONS, SettingsError, SurveyConfig, load_settings
-from bot.survey_results import compile_results, export_csv
+from bot.survey.results import compile_results, export_csv
 from messages import block_limits as limits
 from messages.rendering import escape_mrkdwn
 from messages.survey import (

@@ -10,7 +10,7 @@ import pytest
 
 from bot.fake_slack import FakeWorkspace
 from bot.settings import Holidays
-from bot.survey_calendar import business_day, next_opening, opening_time
+from bot.survey.schedule import business_day, next_opening, opening_time
 from bot.timekeeping.business_calendar import holiday_checker
 from bot.timekeeping.clock import ManualClock
 from messages.survey_ids import SurveyActionId

@@ -1,6 +1,6 @@
 """Recurring themes: plain word and phrase counts on a fixed set of answers."""
 
-from bot.survey_themes import Theme, terms, themes, tokens
+from bot.survey.themes import Theme, terms, themes, tokens
 
 ANSWERS = [
     "Too expensive for small teams. Pricing was the main issue.",

@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.runtime.deliveries import retry_after_seconds
 from bot.settings import Holidays, People, TeamConfig
 from bot.slack.errors import slack_error
-from bot.survey_calendar import month_key, opening_time
+from bot.survey.schedule import month_key, opening_time
 from bot.timekeeping.business_calendar import IsHoliday, holiday_checker
 from storage import surveys
 from storage.survey_models import Survey

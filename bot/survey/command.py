@@ -11,9 +11,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.runtime.subcommands import Audience, CommandRequest, Subcommand, UsageError
 from bot.slack.errors import slack_error
-from bot.survey_calendar import next_opening
-from bot.survey_jobs import send_now, team_holidays, user_infos
-from bot.survey_results import SurveyResults, compile_results, export_csv
+from bot.survey.jobs import send_now, team_holidays, user_infos
+from bot.survey.results import SurveyResults, compile_results, export_csv
+from bot.survey.schedule import next_opening
 from messages.notices import notice
 from messages.rendering import Mrkdwn, slack_date
 from messages.slack_message import SlackMessage

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.settings import SurveyQuestion
-from bot.survey_results import RATINGS
+from bot.survey.results import RATINGS
 
 MAX_ANSWER = 3000
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.settings import SurveyQuestion
-from bot.survey_themes import Theme, themes
+from bot.survey.themes import Theme, themes
 from storage.survey_models import Survey, SurveyRecipient, SurveyResponse
 
 RATINGS = (1, 2, 3, 4, 5)

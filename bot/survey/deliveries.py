@@ -25,7 +25,7 @@ from bot.runtime.deliveries import (
     retry_after_seconds,
 )
 from bot.slack.errors import slack_error
-from bot.survey_results import SurveyResults, compile_results
+from bot.survey.results import SurveyResults, compile_results
 from messages.slack_message import SlackMessage
 from messages.survey import summary_message, summary_parts, survey_dm
 from storage import surveys

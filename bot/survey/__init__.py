@@ -1,0 +1,1 @@
+"""The monthly "what did customers say" survey: schedule, sweep, form, results, themes."""
