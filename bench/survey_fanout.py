@@ -23,7 +23,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.fake_slack import FakeSlackServer, FakeWorkspace
+from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace
 from bot.timekeeping.clock import ManualClock
 from storage.database import upgrade_database
 from tests.conftest import BOT_TOKEN

@@ -229,8 +229,8 @@ def demo(ctx: click.Context, port: int, db_file: Path | None, leads: int) -> Non
     import contextlib
     import tempfile
 
-    from bot.demo import build_demo, listening_socket, serve_demo
-    from bot.demo.server import DEFAULT_HOST
+    from bot.sandbox.demo import build_demo, listening_socket, serve_demo
+    from bot.sandbox.demo.server import DEFAULT_HOST
     from storage.database import upgrade_database
 
     if not logging.getLogger().isEnabledFor(logging.DEBUG):

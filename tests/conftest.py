@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 from pydantic import SecretStr
 
-from bot.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
+from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
 from bot.settings import Settings, TeamConfig
 from storage.database import upgrade_database
 from tests.harness import BotServer

@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 from sqlmodel import select
 
-from bot.demo import Demo, build_demo, listening_socket, serve_demo
-from bot.fake_slack import Message
+from bot.sandbox.demo import Demo, build_demo, listening_socket, serve_demo
+from bot.sandbox.fake_slack import Message
 from storage.models import Lead
 from tests.harness import wait_for
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.fake_slack import FakeWorkspace, InteractionSender, Message
-from bot.fake_slack.models import View
+from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender, Message
+from bot.sandbox.fake_slack.models import View
 from bot.settings import Settings
 from messages.survey_ids import SurveyActionId, SurveyCallbackId, question_block_id
 from storage.models import OutboxMessage

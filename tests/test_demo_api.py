@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.demo.samples import load_samples
+from bot.sandbox.demo.samples import load_samples
 from messages.ids import ActionId, BlockId, CallbackId
 from tests import store
 from tests.demo_harness import (

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot.demo.samples import load_samples
+from bot.sandbox.demo.samples import load_samples
 from messages.ids import ActionId, BlockId
 from tests.demo_harness import ANA, BEN, MARK, MARKETING, DemoServer
 from tests.harness import wait_for

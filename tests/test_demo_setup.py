@@ -18,10 +18,10 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.demo.samples import load_samples, sample_variant
-from bot.demo.server import DemoTime
-from bot.demo.team import DEMO_TEAM, demo_team
-from bot.fake_slack import FakeWorkspace
+from bot.sandbox.demo.samples import load_samples, sample_variant
+from bot.sandbox.demo.server import DemoTime
+from bot.sandbox.demo.team import DEMO_TEAM, demo_team
+from bot.sandbox.fake_slack import FakeWorkspace
 from bot.timekeeping.clock import ManualClock
 from storage.lead_input import LeadIn
 from tests.harness import wait_for

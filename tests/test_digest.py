@@ -20,8 +20,8 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import main as cli
-from bot.fake_slack import FakeSlackServer, FakeWorkspace, Message
 from bot.feedback.digest import JOB_NAME, due_week
+from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, Message
 from bot.settings import DigestConfig, Settings
 from bot.timekeeping.clock import ManualClock
 from storage.feedback_models import DigestPost

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from bot.fake_slack import (
+from bot.sandbox.fake_slack import (
     SEED,
     BackgroundServer,
     FakeSlackServer,
@@ -31,7 +31,7 @@ from bot.fake_slack import (
     block_problems,
     create_fake_slack_app,
 )
-from bot.fake_slack import block_limits as limits
+from bot.sandbox.fake_slack import block_limits as limits
 
 TOKEN = "xoxb-fake-slack-tests"
 SECRET = "fake-slack-signing-secret"

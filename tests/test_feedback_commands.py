@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
+from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
 from bot.timekeeping.clock import ManualClock
 from tests.conftest import SIGNING_SECRET, make_settings
 from tests.feedback_data import NOW, seeded

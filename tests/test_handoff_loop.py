@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from bot.fake_slack import FakeWorkspace, InteractionSender, Message
+from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender, Message
 from bot.settings import Settings
 from messages.ids import ActionId, BlockId
 from tests import store

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.fake_slack import FakeWorkspace, InteractionSender
+from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender
 from bot.settings import Settings
 from bot.timekeeping.clock import ManualClock
 from messages.ids import ActionId

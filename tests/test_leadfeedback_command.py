@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.fake_slack import FakeWorkspace, InteractionSender
+from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender
 from tests.harness import wait_for
 
 

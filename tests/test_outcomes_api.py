@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.fake_slack import FakeWorkspace
+from bot.sandbox.fake_slack import FakeWorkspace
 from tests import store
 from tests.conftest import INTAKE_TOKEN
 from tests.harness import BotServer, wait_for

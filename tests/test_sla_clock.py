@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import bot.sla.sweep as sla_sweep_module
-from bot.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender, Message
+from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender, Message
 from bot.settings import Settings
 from bot.sla.sweep import JOB_NAME
 from bot.timekeeping.clock import ManualClock

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.fake_slack import FakeWorkspace, InteractionSender
+from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender
 from bot.timekeeping.clock import ManualClock
 from storage.outbox import OutboxState
 from storage.surveys import SURVEY_DM, SURVEY_REMINDER, SURVEY_SUMMARY, SURVEY_SUMMARY_PART

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
+from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
 from bot.survey.command import digest_section
 from bot.timekeeping.clock import ManualClock
 from tests.harness import BotServer, wait_for

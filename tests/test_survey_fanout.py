@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.fake_slack import FakeWorkspace
+from bot.sandbox.fake_slack import FakeWorkspace
 from bot.timekeeping.clock import ManualClock
 from storage.outbox import OutboxState
 from storage.surveys import SURVEY_DM

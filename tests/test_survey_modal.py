@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
+from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
 from bot.timekeeping.clock import ManualClock
 from messages.survey_ids import SurveyActionId, SurveyCallbackId, question_block_id
 from tests.conftest import SIGNING_SECRET

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.fake_slack import FakeWorkspace
+from bot.sandbox.fake_slack import FakeWorkspace
 from bot.settings import Holidays
 from bot.survey.schedule import business_day, next_opening, opening_time
 from bot.timekeeping.business_calendar import holiday_checker

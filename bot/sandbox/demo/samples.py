@@ -1,4 +1,4 @@
-"""Sample leads from bot/sample_leads.jsonl, sent to the bot's real intake API.
+"""Sample leads from sample_leads.jsonl beside this module, sent to the bot's real intake API.
 
 The file holds thirty fictional leads, one of them hostile (HTML, a script tag and
 Slack control sequences in every field), so the demo shows them rendered as text.
@@ -19,7 +19,7 @@ SAMPLE_FILE = "sample_leads.jsonl"
 
 @cache
 def load_samples() -> tuple[dict[str, Any], ...]:
-    text = resources.files("bot").joinpath(SAMPLE_FILE).read_text(encoding="utf-8")
+    text = resources.files("bot.sandbox.demo").joinpath(SAMPLE_FILE).read_text(encoding="utf-8")
     return tuple(json.loads(line) for line in text.splitlines() if line.strip())
 
 

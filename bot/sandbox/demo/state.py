@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.fake_slack import Channel, Ephemeral, FakeWorkspace, Message, View, seed
+from bot.sandbox.fake_slack import Channel, Ephemeral, FakeWorkspace, Message, View, seed
 
 if TYPE_CHECKING:
     from .server import Demo

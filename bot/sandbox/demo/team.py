@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from bot.fake_slack import FakeWorkspace, seed
+from bot.sandbox.fake_slack import FakeWorkspace, seed
 from bot.settings import People, Settings, SettingsError, TeamConfig, load_settings
 
 # Not secrets: the demo's bot and fake workspace share them on 127.0.0.1 only.

@@ -22,8 +22,8 @@ import uvicorn
 from starlette.routing import Mount
 
 from bot.app import HandoffApp, create_app
-from bot.fake_slack import FakeWorkspace, InteractionSender, create_fake_slack_app
 from bot.runtime.services import Services
+from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender, create_fake_slack_app
 from bot.timekeeping.clock import ManualClock
 
 from .samples import SampleFeeder

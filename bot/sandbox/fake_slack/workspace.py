@@ -134,7 +134,7 @@ class FakeWorkspace:
 
     @classmethod
     def seeded(cls, bot_token: str = seed.BOT_TOKEN, **kwargs: Any) -> FakeWorkspace:
-        """The default demo workspace; its ids are in `bot.fake_slack.seed` / `SEED`."""
+        """The default demo workspace; its ids are in `bot.sandbox.fake_slack.seed` / `SEED`."""
         ws = cls(bot_token, **kwargs)
         people = [
             (seed.REP1, "ana", "Ana Rep", False),
