@@ -27,12 +27,12 @@ from bot.settings import Settings
 from bot.slack.directory import Directory
 from bot.slack.errors import slack_error
 from bot.timekeeping.clock import Clock, SystemClock
-from handlers import app_events, errors, lead_actions, leadfeedback, reject_modal, sla, survey
-from handlers.health import make_health_endpoint
-from handlers.intake import make_intake_endpoint
-from handlers.outcomes import ROUTE as OUTCOME_ROUTE
-from handlers.outcomes import make_outcome_endpoint
-from handlers.slack_events import make_slack_endpoint
+from handlers.http.health import make_health_endpoint
+from handlers.http.intake import make_intake_endpoint
+from handlers.http.outcomes import ROUTE as OUTCOME_ROUTE
+from handlers.http.outcomes import make_outcome_endpoint
+from handlers.http.slack_events import make_slack_endpoint
+from handlers.slack import app_events, errors, lead_actions, leadfeedback, reject_modal, sla, survey
 from storage.database import Database
 
 logger = logging.getLogger(__name__)

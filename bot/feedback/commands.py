@@ -3,7 +3,7 @@
 Each subcommand parses its arguments (UsageError for anything it does not
 understand, so the person sees that subcommand's usage), reads its figures
 through bot/feedback/reports.py, and renders them with messages/feedback.py. The
-dispatcher (handlers/leadfeedback.py) has already acked, so slow work here
+dispatcher (handlers/slack/leadfeedback.py) has already acked, so slow work here
 never risks Slack's 3-second limit.
 """
 

@@ -7,9 +7,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime.services import Services
-from handlers.errors import answer_error
-from handlers.payloads import parse_card_click
-from handlers.replies import answer_privately
+from handlers.slack.errors import answer_error
+from handlers.slack.payloads import parse_card_click
+from handlers.slack.replies import answer_privately
 from messages.ids import ActionId
 from messages.metadata import RejectModalMetadata
 from messages.notices import notice, refusal_line

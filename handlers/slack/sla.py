@@ -1,7 +1,7 @@
 """The SLA clock: its periodic sweep and its outbox deliveries.
 
 The nudge DM's Accept (SQL) and Reject buttons carry a LeadRef like the card's,
-so the card's own listeners (handlers/lead_actions.py) handle them; nothing to
+so the card's own listeners (handlers/slack/lead_actions.py) handle them; nothing to
 listen for here.
 """
 

@@ -15,8 +15,8 @@ from bot.survey.command import digest_section, subcommand
 from bot.survey.form import read_form
 from bot.survey.jobs import sweep
 from bot.survey.results import survey_questions
-from handlers.errors import answer_error
-from handlers.replies import answer_privately
+from handlers.slack.errors import answer_error
+from handlers.slack.replies import answer_privately
 from messages.notices import notice
 from messages.rendering import Mrkdwn
 from messages.survey import closed_line, month_name, survey_modal, survey_notice_modal, thanks_line

@@ -6,7 +6,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.leads.rejections import rejection_problems
 from bot.runtime.services import Services
-from handlers.payloads import parse_reject_submission
+from handlers.slack.payloads import parse_reject_submission
 from messages.ids import BlockId, CallbackId
 from messages.notices import refusal_line
 from messages.reject_modal import reject_closed_modal

@@ -7,7 +7,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.errors import slack_error
-from handlers.payloads import user_and_channel
+from handlers.slack.payloads import user_and_channel
 from messages.slack_message import SlackMessage
 
 logger = logging.getLogger(__name__)

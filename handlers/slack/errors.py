@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from handlers.replies import answer_privately
+from handlers.slack.replies import answer_privately
 from messages.notices import notice, refusal
 from messages.rendering import Mrkdwn
 from storage.transitions import TransitionRefused

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from bot.runtime.services import Services
-from handlers.intake import authorized_json, error_response
+from handlers.http.prelude import authorized_json, error_response
 from storage.feedback_models import LeadOutcome
 from storage.lead_input import FieldError, field_errors
 from storage.outcomes import (

@@ -1,0 +1,1 @@
+"""Bolt listeners: parse the Slack payload, call the rule, render with messages/."""
