@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from rich.console import Console
 
 import bot.cli
+import bot.cli.reports
 from bot.settings import People, TeamConfig
 from bot.sla.report import sla_rows
 from messages.ids import ActionId
@@ -144,7 +145,7 @@ def test_handoff_sla_lists_open_leads(
         "timezone: Europe/Berlin\n"
         "sla: {on_duty: {usergroup: S0REPS}, escalate_to: U0MGR}\n"
     )
-    monkeypatch.setattr(bot.cli, "out", Console(width=250))
+    monkeypatch.setattr(bot.cli.reports, "out", Console(width=250))
     result = CliRunner().invoke(
         bot.cli.main, ["--config", str(config), "sla"], env={"DATABASE_URL": sqlite_url}
     )
