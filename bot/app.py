@@ -18,10 +18,11 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 import bot.leads.deliveries  # noqa: F401  (registers the lead deliveries with the outbox)
-from bot.feedback import commands as feedback
+from bot import feedback, leads, sla, survey
 from bot.runtime.deliveries import DeliveryContext
 from bot.runtime.outbox_worker import OutboxWorker
 from bot.runtime.pacing import ChannelPacer
+from bot.runtime.registry import Registry
 from bot.runtime.services import Services
 from bot.settings import Settings
 from bot.slack.directory import Directory
@@ -32,7 +33,8 @@ from handlers.http.intake import make_intake_endpoint
 from handlers.http.outcomes import ROUTE as OUTCOME_ROUTE
 from handlers.http.outcomes import make_outcome_endpoint
 from handlers.http.slack_events import make_slack_endpoint
-from handlers.slack import app_events, errors, lead_actions, leadfeedback, reject_modal, sla, survey
+from handlers.slack import app_events, errors, lead_actions, leadfeedback, reject_modal
+from handlers.slack import survey as survey_listeners
 from storage.database import Database
 
 logger = logging.getLogger(__name__)
@@ -40,16 +42,28 @@ logger = logging.getLogger(__name__)
 SLACK_TIMEOUT_SECONDS = 10
 AUTH_RETRY_SECONDS = 60.0
 
-# Each feature registers its listeners, /leadfeedback subcommands, jobs and
-# outbox deliveries with register(app, services); one line each, in this order.
-FEATURES: list[Callable[[AsyncApp, Services], None]] = [
-    lead_actions.register,
-    reject_modal.register,
-    leadfeedback.register,
-    feedback.register,
-    survey.register,
-    sla.register,
-]
+Listeners = Callable[[AsyncApp, Services], None]
+
+
+@dataclass(frozen=True)
+class Capability:
+    """One capability: what it wires into the registry, and the Slack listeners it hears with.
+
+    The listeners live in handlers/ (which only this factory and the CLI import), so
+    they are named here beside the capability's own `register`.
+    """
+
+    name: str
+    register: Callable[[Registry, Services], None]
+    listeners: tuple[Listeners, ...] = ()
+
+
+CAPABILITIES: tuple[Capability, ...] = (
+    Capability("leads", leads.register, (lead_actions.register, reject_modal.register)),
+    Capability("sla", sla.register),
+    Capability("feedback", feedback.register, (leadfeedback.register,)),
+    Capability("survey", survey.register, (survey_listeners.register,)),
+)
 
 
 @dataclass
@@ -81,8 +95,10 @@ def create_app(
     clock = clock or SystemClock()
     client = client or slack_client(settings)
     token = settings.slack_bot_token.get_secret_value()
+    registry = Registry()
     worker = OutboxWorker(
-        DeliveryContext(settings=settings, db=db, client=client, clock=clock, pacer=ChannelPacer())
+        DeliveryContext(settings=settings, db=db, client=client, clock=clock, pacer=ChannelPacer()),
+        registry.deliveries,
     )
     services = Services(
         settings=settings,
@@ -91,6 +107,7 @@ def create_app(
         client=client,
         outbox=worker,
         directory=Directory(client),
+        registry=registry,
     )
 
     async def authorize(**_: Any) -> AuthorizeResult:
@@ -115,8 +132,10 @@ def create_app(
     )
     errors.register(bolt)
     app_events.register(bolt)
-    for register in FEATURES:
-        register(bolt, services)
+    for capability in CAPABILITIES:
+        capability.register(registry, services)
+        for listeners in capability.listeners:
+            listeners(bolt, services)
 
     handler = AsyncSlackRequestHandler(bolt)
     routes: list[BaseRoute] = [
@@ -170,11 +189,11 @@ async def start_background(handoff: HandoffApp) -> None:
         asyncio.create_task(services.outbox.run(), name="outbox"),
         asyncio.create_task(check_slack_auth(services), name="slack-auth"),
     ]
-    services.jobs.start(services)
+    services.registry.jobs.start()
 
 
 async def stop_background(handoff: HandoffApp) -> None:
-    handoff.services.jobs.stop()
+    handoff.services.registry.jobs.stop()
     handoff.services.outbox.stop()
     for task in handoff.background:
         if task.get_name() != "outbox":

@@ -6,14 +6,15 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import LeadEvent
+from storage.kinds import EventKind
+from storage.models import Lead, LeadEvent
 
 
 async def record_event(
     session: AsyncSession,
     *,
     lead_id: int,
-    kind: str,
+    kind: EventKind,
     at: datetime,
     actor_id: str | None = None,
     from_state: str | None = None,
@@ -32,6 +33,15 @@ async def record_event(
     session.add(event)
     await session.flush()
     return event
+
+
+async def lead_and_event(
+    session: AsyncSession, lead_id: int | None, event_id: int | None
+) -> tuple[Lead | None, LeadEvent | None]:
+    """A lead and one of its events, as an outbox delivery about that event reads them."""
+    lead = await session.get(Lead, lead_id) if lead_id else None
+    event = await session.get(LeadEvent, event_id) if event_id else None
+    return lead, event
 
 
 async def lead_events(session: AsyncSession, lead_id: int) -> list[LeadEvent]:

@@ -8,11 +8,10 @@ from sqlalchemy import func, text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.kinds import OutboxKind, card_key
 from storage.lead_input import LeadIn
 from storage.models import Lead, LeadState
 from storage.outbox import Work, enqueue_many
-
-POST_CARD = "post_card"
 
 
 class IngestStatus(StrEnum):
@@ -24,10 +23,6 @@ class IngestStatus(StrEnum):
 class IngestOutcome:
     id: int
     status: IngestStatus
-
-
-def card_key(lead_id: int) -> str:
-    return f"card:{lead_id}"
 
 
 async def _existing_keys(
@@ -99,7 +94,7 @@ async def ingest_leads(
         lead_id = target.id if isinstance(target, Lead) else target
         assert lead_id is not None
         if is_new:
-            cards.append(Work(POST_CARD, lead_id=lead_id, dedup_key=card_key(lead_id)))
+            cards.append(Work(OutboxKind.POST_CARD, lead_id=lead_id, dedup_key=card_key(lead_id)))
         outcomes.append(
             IngestOutcome(lead_id, IngestStatus.CREATED if is_new else IngestStatus.DUPLICATE)
         )

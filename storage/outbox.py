@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.kinds import NoPayload, OutboxKind, Payload, check_payload
 from storage.models import OutboxMessage, OutboxState
 
 
@@ -17,9 +18,9 @@ from storage.models import OutboxMessage, OutboxState
 class Work:
     """One piece of Slack work to queue."""
 
-    kind: str
+    kind: OutboxKind
     lead_id: int | None = None
-    payload: dict[str, Any] = field(default_factory=dict)
+    payload: Payload = field(default_factory=NoPayload)
     dedup_key: str | None = None
     not_before: datetime | None = None
 
@@ -36,7 +37,7 @@ async def enqueue_many(session: AsyncSession, work: list[Work], *, now: datetime
         {
             "kind": item.kind,
             "lead_id": item.lead_id,
-            "payload": item.payload,
+            "payload": check_payload(item.kind, item.payload),
             "dedup_key": item.dedup_key,
             "state": OutboxState.PENDING,
             "attempts": 0,
@@ -58,15 +59,15 @@ async def enqueue_many(session: AsyncSession, work: list[Work], *, now: datetime
 async def enqueue(
     session: AsyncSession,
     *,
-    kind: str,
+    kind: OutboxKind,
     now: datetime,
     lead_id: int | None = None,
-    payload: dict[str, Any] | None = None,
+    payload: Payload | None = None,
     dedup_key: str | None = None,
     not_before: datetime | None = None,
 ) -> bool:
     """Queue one piece of Slack work; returns whether it was queued (see enqueue_many)."""
-    work = Work(kind, lead_id, payload or {}, dedup_key, not_before)
+    work = Work(kind, lead_id, payload or NoPayload(), dedup_key, not_before)
     return await enqueue_many(session, [work], now=now) == 1
 
 

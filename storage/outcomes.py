@@ -15,10 +15,10 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.feedback_models import LeadOutcome, OutcomeKind
+from storage.kinds import OutboxKind, OutcomeRef, outcome_reply_key
 from storage.models import Lead
 from storage.outbox import enqueue
 
-OUTCOME_REPLY = "outcome_reply"
 # A CRM's clock may run a little ahead of ours; more than this is a mistake.
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_AMOUNT = Decimal("1000000000000")
@@ -146,10 +146,10 @@ async def record_outcome(
         return RecordedOutcome(stored, OutcomeStatus.DUPLICATE)
     await enqueue(
         session,
-        kind=OUTCOME_REPLY,
+        kind=OutboxKind.OUTCOME_REPLY,
         lead_id=lead.id,
-        payload={"outcome_id": stored.id},
-        dedup_key=f"outcome:{stored.id}",
+        payload=OutcomeRef(outcome_id=stored.id or 0),
+        dedup_key=outcome_reply_key(stored.id or 0),
         now=now,
     )
     return RecordedOutcome(stored, OutcomeStatus.CREATED)

@@ -15,21 +15,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.events import record_event
+from storage.kinds import (
+    DmRef,
+    EventKind,
+    OutboxKind,
+    dm_after_event_key,
+    dm_late_key,
+    dm_superseded_key,
+)
 from storage.models import OPEN_STATES, Lead, LeadEvent, LeadState
 from storage.outbox import enqueue
-
-SLA_NUDGE = "sla_nudge"
-SLA_ESCALATION = "sla_escalation"
-SLA_THREAD_NOTE = "sla_thread_note"
-SLA_DM_REFRESH = "sla_dm_refresh"
-
-
-def nudge_key(lead_id: int, offset_seconds: int) -> str:
-    return f"nudge:{lead_id}:{offset_seconds}"
-
-
-def breach_key(lead_id: int) -> str:
-    return f"breach:{lead_id}"
 
 
 def due_query(now: datetime, limit: int) -> SelectOfScalar[Any]:
@@ -89,7 +84,7 @@ async def release_on_breach(
     event = await record_event(
         session,
         lead_id=lead.id,
-        kind="sla_released",
+        kind=EventKind.SLA_RELEASED,
         at=now,
         from_state=LeadState.CLAIMED,
         to_state=LeadState.OPEN,
@@ -112,9 +107,9 @@ async def refresh_nudge_dm(
     """Queue an update of a nudge DM so it shows the lead as it is, without stale buttons."""
     await enqueue(
         session,
-        kind=SLA_DM_REFRESH,
+        kind=OutboxKind.SLA_DM_REFRESH,
         lead_id=lead_id,
-        payload={"channel": channel, "ts": ts, "superseded": superseded},
+        payload=DmRef(channel=channel, ts=ts, superseded=superseded),
         dedup_key=key,
         now=now,
     )
@@ -131,7 +126,7 @@ async def refresh_after_transition(
             channel=lead.sla_dm_channel,
             ts=lead.sla_dm_ts,
             now=now,
-            key=f"sla-dm:event:{event_id}",
+            key=dm_after_event_key(event_id),
         )
 
 
@@ -151,7 +146,7 @@ async def record_nudge_dm(
             channel=lead.sla_dm_channel,
             ts=lead.sla_dm_ts,
             now=now,
-            key=f"sla-dm:superseded:{lead.sla_dm_ts}",
+            key=dm_superseded_key(lead.sla_dm_ts),
             superseded=True,
         )
     lead.sla_dm_channel, lead.sla_dm_ts = channel, ts
@@ -159,7 +154,7 @@ async def record_nudge_dm(
     if lead.state != LeadState.CLAIMED or lead.owner_id != recipient:
         # Closed or released while the DM was on its way: its buttons are stale already.
         await refresh_nudge_dm(
-            session, lead_id=lead_id, channel=channel, ts=ts, now=now, key=f"sla-dm:late:{ts}"
+            session, lead_id=lead_id, channel=channel, ts=ts, now=now, key=dm_late_key(ts)
         )
 
 

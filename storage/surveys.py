@@ -19,29 +19,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import SurveyConfig
+from storage.kinds import (
+    OutboxKind,
+    SurveyRecipientRef,
+    SurveyRef,
+    survey_dm_key,
+    survey_reminder_key,
+    survey_summary_key,
+)
 from storage.outbox import enqueue
 from storage.survey_models import Survey, SurveyRecipient, SurveyResponse
-
-SURVEY_DM = "survey_dm"
-SURVEY_REMINDER = "survey_reminder"
-SURVEY_SUMMARY = "survey_summary"
-SURVEY_SUMMARY_PART = "survey_summary_part"
-
-
-def dm_key(survey_id: int, user_id: str) -> str:
-    return f"survey:{survey_id}:dm:{user_id}"
-
-
-def reminder_key(survey_id: int, user_id: str) -> str:
-    return f"survey:{survey_id}:remind:{user_id}"
-
-
-def summary_key(survey_id: int) -> str:
-    return f"survey:{survey_id}:summary"
-
-
-def summary_part_key(survey_id: int, part: int) -> str:
-    return f"survey:{survey_id}:summary:part:{part}"
 
 
 class SurveyClosed(Exception):
@@ -184,10 +171,10 @@ async def add_recipients(
         await session.exec(row.on_conflict_do_nothing(index_elements=["survey_id", "user_id"]))
         queued += await enqueue(
             session,
-            kind=SURVEY_DM,
+            kind=OutboxKind.SURVEY_DM,
             now=now,
-            payload={"survey_id": survey_id, "user_id": user_id},
-            dedup_key=dm_key(survey_id, user_id),
+            payload=SurveyRecipientRef(survey_id=survey_id, user_id=user_id),
+            dedup_key=survey_dm_key(survey_id, user_id),
         )
     return queued
 
@@ -224,10 +211,10 @@ async def queue_reminders(session: AsyncSession, survey: Survey, *, now: datetim
         if claimed.rowcount:
             queued += await enqueue(
                 session,
-                kind=SURVEY_REMINDER,
+                kind=OutboxKind.SURVEY_REMINDER,
                 now=now,
-                payload={"survey_id": survey_id, "user_id": recipient.user_id},
-                dedup_key=reminder_key(survey_id, recipient.user_id),
+                payload=SurveyRecipientRef(survey_id=survey_id, user_id=recipient.user_id),
+                dedup_key=survey_reminder_key(survey_id, recipient.user_id),
             )
     return queued
 
@@ -243,10 +230,10 @@ async def close_survey(session: AsyncSession, survey: Survey, *, now: datetime) 
         return False
     await enqueue(
         session,
-        kind=SURVEY_SUMMARY,
+        kind=OutboxKind.SURVEY_SUMMARY,
         now=now,
-        payload={"survey_id": survey.id},
-        dedup_key=summary_key(survey.id or 0),
+        payload=SurveyRef(survey_id=survey.id or 0),
+        dedup_key=survey_summary_key(survey.id or 0),
     )
     return True
 

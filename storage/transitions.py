@@ -20,13 +20,10 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.events import record_event
+from storage.kinds import EventKind, EventRef, OutboxKind, rejection_notice_key, reply_key
 from storage.models import Lead, LeadEvent, LeadState
 from storage.outbox import enqueue
 from storage.sla import refresh_after_transition
-
-UPDATE_CARD = "update_card"
-THREAD_REPLY = "thread_reply"
-REJECTION_NOTICE = "rejection_notice"
 
 
 class Action(StrEnum):
@@ -72,7 +69,7 @@ async def _apply(
     now: datetime,
     to_state: LeadState,
     values: dict[str, Any],
-    kind: str,
+    kind: EventKind,
     detail: dict[str, Any] | None = None,
 ) -> Transition:
     before = await session.get(Lead, lead_id)
@@ -100,13 +97,13 @@ async def _apply(
     )
     # The card is rendered from the lead when the update is sent, so a late
     # update never shows an older state than the database holds.
-    await enqueue(session, kind=UPDATE_CARD, lead_id=lead_id, now=now)
+    await enqueue(session, kind=OutboxKind.UPDATE_CARD, lead_id=lead_id, now=now)
     await enqueue(
         session,
-        kind=THREAD_REPLY,
+        kind=OutboxKind.THREAD_REPLY,
         lead_id=lead_id,
-        payload={"event_id": event.id},
-        dedup_key=f"reply:{event.id}",
+        payload=EventRef(event_id=event.id or 0),
+        dedup_key=reply_key(event.id or 0),
         now=now,
     )
     await refresh_after_transition(session, before, event_id=event.id or 0, now=now)
@@ -124,7 +121,7 @@ async def claim_lead(
         now=now,
         to_state=LeadState.CLAIMED,
         values={"owner_id": user_id, "claimed_at": now},
-        kind="claimed",
+        kind=EventKind.CLAIMED,
     )
 
 
@@ -140,7 +137,7 @@ async def accept_lead(
         to_state=LeadState.ACCEPTED,
         # A decided lead has met (or missed) its SLA: the clock stops.
         values={"closed_at": now, "sla_next_at": None},
-        kind="accepted",
+        kind=EventKind.ACCEPTED,
     )
 
 
@@ -155,7 +152,7 @@ async def release_lead(
         now=now,
         to_state=LeadState.OPEN,
         values={"owner_id": None, "claimed_at": None},
-        kind="released",
+        kind=EventKind.RELEASED,
     )
 
 
@@ -182,15 +179,15 @@ async def reject_lead(
             "rejection_comment": comment,
             "sla_next_at": None,
         },
-        kind="rejected",
+        kind=EventKind.REJECTED,
         detail={"reason": reason_id, "comment": comment},
     )
     await enqueue(
         session,
-        kind=REJECTION_NOTICE,
+        kind=OutboxKind.REJECTION_NOTICE,
         lead_id=lead_id,
-        payload={"event_id": transition.event.id},
-        dedup_key=f"rejection:{transition.event.id}",
+        payload=EventRef(event_id=transition.event.id or 0),
+        dedup_key=rejection_notice_key(transition.event.id or 0),
         now=now,
     )
     return transition

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from bot.runtime.jobs import JobName
 from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender, Message
 from bot.sandbox.fake_slack.models import View
 from bot.settings import Settings
@@ -36,7 +37,7 @@ def survey_settings(
 def sweep(bot: BotServer) -> None:
     assert bot.handoff is not None
     services = bot.handoff.services
-    bot.call(lambda: services.jobs.run("survey", services))
+    bot.call(lambda: services.registry.jobs.run(JobName.SURVEY))
 
 
 def _all(database_url: str, model: Any, order: Any) -> list[Any]:

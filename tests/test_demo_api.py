@@ -195,14 +195,14 @@ def test_fast_forward_moves_the_bots_clock_and_runs_every_job(demo: DemoServer) 
     services = demo.demo.services
     seen: list[datetime] = []
 
-    async def probe(services: Any) -> None:
+    async def probe() -> None:
         seen.append(services.clock.now())
 
-    async def broken(services: Any) -> None:
+    async def broken() -> None:
         raise RuntimeError("a feature's sweep failed")
 
-    services.jobs.add("broken", broken, every=timedelta(hours=1))
-    services.jobs.add("probe", probe, every=timedelta(hours=1))
+    services.registry.jobs.add("broken", broken, every=timedelta(hours=1))
+    services.registry.jobs.add("probe", probe, every=timedelta(hours=1))
     before = demo.state(ANA)["now"]
 
     answer = demo.post("fast-forward", {"by": "1d"}).json()

@@ -200,11 +200,13 @@ def test_fast_forward_a_day_moves_the_clock_and_runs_the_jobs(
     page, expect = visitor.page, visitor.expect
     swept: list[datetime] = []
 
-    async def probe(services: Any) -> None:
+    services = demo.demo.services
+
+    async def probe() -> None:
         swept.append(services.clock.now())
 
     # The SLA, digest and survey sweeps run too; the nudge DM has its own test below.
-    demo.demo.services.jobs.add("probe", probe, every=timedelta(hours=1))
+    services.registry.jobs.add("probe", probe, every=timedelta(hours=1))
     visitor.open(ANA)
     expect(page.locator("#demo-clock")).to_have_attribute("data-now", re.compile(r"^\d+$"))
     before = int(page.get_attribute("#demo-clock", "data-now"))

@@ -20,7 +20,8 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import main as cli
-from bot.feedback.digest import JOB_NAME, due_week
+from bot.feedback.digest import due_week
+from bot.runtime.jobs import JobName
 from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, Message
 from bot.settings import DigestConfig, Settings
 from bot.timekeeping.clock import ManualClock
@@ -42,7 +43,7 @@ def digest_settings(database_url: str, slack: FakeSlackServer) -> Settings:
 
 def sweep(bot: BotServer) -> None:
     services = bot.handoff.services  # type: ignore[union-attr]
-    bot.call(lambda: services.jobs.run(JOB_NAME, services))
+    bot.call(lambda: services.registry.jobs.run(JobName.WEEKLY_DIGEST))
 
 
 def posts(database_url: str) -> list[DigestPost]:
@@ -191,16 +192,16 @@ def test_other_features_add_sections_and_a_broken_one_is_skipped(
 ) -> None:
     seen: list[tuple[datetime, datetime]] = []
 
-    async def survey(_services: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    async def survey(start: datetime, end: datetime) -> list[dict[str, Any]]:
         seen.append((start, end))
         return [{"type": "section", "text": {"type": "mrkdwn", "text": "*Survey highlights*"}}]
 
-    async def broken(_services: Any, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    async def broken(start: datetime, end: datetime) -> list[dict[str, Any]]:
         raise RuntimeError("this feature is broken today")
 
     with BotServer(digest_settings(seeded, slack), clock=ManualClock(MONDAY_0859)) as bot:
         services = bot.handoff.services  # type: ignore[union-attr]
-        services.digest_sections.extend([broken, survey])
+        services.registry.digest_sections.extend([broken, survey])
         bot.handoff.services.clock.set(MONDAY_0900)  # type: ignore[union-attr]
         sweep(bot)
         _, (details, _) = the_digest(workspace)

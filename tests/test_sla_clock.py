@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import bot.sla.sweep as sla_sweep_module
+from bot.runtime.jobs import JobName
 from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender, Message
 from bot.settings import Settings
-from bot.sla.sweep import JOB_NAME
 from bot.timekeeping.clock import ManualClock
 from messages.ids import ActionId, BlockId
 from storage.models import OutboxState
@@ -100,7 +100,7 @@ class Sla:
         bot = bot or self.bot
         assert bot is not None and bot.handoff is not None
         services = bot.handoff.services
-        bot.call(lambda: services.jobs.run(JOB_NAME, services))
+        bot.call(lambda: services.registry.jobs.run(JobName.SLA_SWEEP))
 
     def at(self, moment: datetime, bot: BotServer | None = None) -> None:
         """Set the clock and sweep, as the scheduler would at that moment."""

@@ -10,8 +10,8 @@ from slack_sdk.models.blocks import Block
 
 from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender
 from bot.timekeeping.clock import ManualClock
+from storage.kinds import OutboxKind
 from storage.outbox import OutboxState
-from storage.surveys import SURVEY_DM, SURVEY_REMINDER, SURVEY_SUMMARY, SURVEY_SUMMARY_PART
 from tests.conftest import SIGNING_SECRET
 from tests.harness import BotServer, wait_for
 from tests.survey_support import (
@@ -71,7 +71,7 @@ def test_one_reminder_goes_only_to_those_who_have_not_answered(
         answer_survey(sender, workspace, ANA, **ANA_SAYS)
         clock.advance(timedelta(days=3) - timedelta(minutes=1))
         sweep(bot)
-        assert outbox(database_url, SURVEY_REMINDER) == []
+        assert outbox(database_url, OutboxKind.SURVEY_REMINDER) == []
 
         # Carol's reminder meets a Slack error, and she answers before it is retried.
         workspace.faults.inject("chat.postMessage", status=500, channel=CAROL)
@@ -90,12 +90,14 @@ def test_one_reminder_goes_only_to_those_who_have_not_answered(
             sweep(bot)
         wait_for(
             lambda: all(
-                m.state != OutboxState.PENDING for m in outbox(database_url, SURVEY_REMINDER)
+                m.state != OutboxState.PENDING
+                for m in outbox(database_url, OutboxKind.SURVEY_REMINDER)
             ),
             what="reminders done",
         )
         reminders = sorted(
-            (m.payload["user_id"], m.state) for m in outbox(database_url, SURVEY_REMINDER)
+            (m.payload["user_id"], m.state)
+            for m in outbox(database_url, OutboxKind.SURVEY_REMINDER)
         )
         assert reminders == [(CAROL, OutboxState.DROPPED), (BEN, OutboxState.SENT)]
         assert [len(dms(workspace, u)) for u in (ANA, BEN, CAROL)] == [1, 2, 1]
@@ -121,7 +123,7 @@ def test_the_close_posts_the_summary_once(
         answer_survey(sender, workspace, BEN, "2", **BEN_SAYS)
         clock.advance(timedelta(days=7) - timedelta(seconds=1))
         sweep(bot)
-        assert outbox(database_url, SURVEY_SUMMARY) == []
+        assert outbox(database_url, OutboxKind.SURVEY_SUMMARY) == []
 
         clock.advance(timedelta(seconds=1))
         sweep(bot)
@@ -160,12 +162,12 @@ def test_the_close_posts_the_summary_once(
         wait_for(
             lambda: all(
                 m.state == OutboxState.SENT
-                for kind in (SURVEY_SUMMARY, SURVEY_SUMMARY_PART)
+                for kind in (OutboxKind.SURVEY_SUMMARY, OutboxKind.SURVEY_SUMMARY_PART)
                 for m in outbox(database_url, kind)
             ),
             what="summary delivered",
         )
-        assert len(outbox(database_url, SURVEY_SUMMARY)) == 1
+        assert len(outbox(database_url, OutboxKind.SURVEY_SUMMARY)) == 1
         assert len(workspace.messages(MARKETING)) == 1
         assert len(workspace.replies(MARKETING, main.ts)) == len(thread)
     finally:
@@ -181,8 +183,8 @@ def test_a_survey_nobody_answered_still_reports(
         sweep(bot)
         main = wait_for(lambda: workspace.messages(MARKETING), what="the summary")[0]
         assert "0 of 3 reps answered" in text_of(main) and "no ratings" in text_of(main)
-        assert outbox(database_url, SURVEY_REMINDER) == [], "closed before any reminder"
-        assert outbox(database_url, SURVEY_SUMMARY_PART) == []
+        assert outbox(database_url, OutboxKind.SURVEY_REMINDER) == [], "closed before any reminder"
+        assert outbox(database_url, OutboxKind.SURVEY_SUMMARY_PART) == []
         assert MARIA not in text_of(main)
     finally:
         bot.__exit__(None, None, None)
@@ -200,7 +202,7 @@ def test_a_rep_whose_dm_was_held_up_is_reminded_after_their_own_dm(
         wait_for(
             lambda: any(
                 m.last_error and m.payload["user_id"] == BEN
-                for m in outbox(database_url, SURVEY_DM)
+                for m in outbox(database_url, OutboxKind.SURVEY_DM)
             ),
             what="BEN's DM failing and waiting for a retry",
         )
@@ -212,7 +214,9 @@ def test_a_rep_whose_dm_was_held_up_is_reminded_after_their_own_dm(
         clock.advance(timedelta(days=1))  # day 3: three days after ANA's DM, one after BEN's
         sweep(bot)
         wait_for_dms(workspace, [ANA], count=2)
-        assert [m.payload["user_id"] for m in outbox(database_url, SURVEY_REMINDER)] == [ANA]
+        assert [m.payload["user_id"] for m in outbox(database_url, OutboxKind.SURVEY_REMINDER)] == [
+            ANA
+        ]
         clock.advance(timedelta(days=2))  # day 5: three days after BEN's DM
         sweep(bot)
         wait_for_dms(workspace, [BEN], count=2)
@@ -229,7 +233,10 @@ def test_a_rep_slack_can_no_longer_reach_is_dropped_not_retried(
         sweep(bot)
         wait_for(
             lambda: (
-                sorted((m.payload["user_id"], m.state) for m in outbox(database_url, SURVEY_DM))
+                sorted(
+                    (m.payload["user_id"], m.state)
+                    for m in outbox(database_url, OutboxKind.SURVEY_DM)
+                )
                 == [(ANA, OutboxState.SENT), (BEN, OutboxState.DROPPED)]
             ),
             what="ANA's DM sent, BEN's dropped",

@@ -186,7 +186,7 @@ def test_the_digest_shows_a_survey_that_closed_that_week(
 ) -> None:
     assert bot.handoff is not None
     services = bot.handoff.services
-    assert digest_section in services.digest_sections
+    assert len(services.registry.digest_sections) == 1
     ask(sender, workspace, MARK, "survey send")
     wait_for_dms(workspace, [ANA, BEN])
     answer_survey(sender, workspace, ANA, "4", objections="Too expensive for us")

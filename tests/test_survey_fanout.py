@@ -6,8 +6,8 @@ from typing import Any
 
 from bot.sandbox.fake_slack import FakeWorkspace
 from bot.timekeeping.clock import ManualClock
+from storage.kinds import OutboxKind
 from storage.outbox import OutboxState
-from storage.surveys import SURVEY_DM
 from tests.harness import BotServer, wait_for
 from tests.survey_support import OPENS, dms, outbox, recipients, survey_settings, sweep
 
@@ -42,14 +42,16 @@ def test_two_hundred_reps_each_get_one_dm_through_a_429(
             what="a DM to each of 200 reps",
         )
         wait_for(
-            lambda: all(m.state == OutboxState.SENT for m in outbox(database_url, SURVEY_DM)),
+            lambda: all(
+                m.state == OutboxState.SENT for m in outbox(database_url, OutboxKind.SURVEY_DM)
+            ),
             what="all 200 DMs marked sent",
         )
         sweep(bot)
 
     assert sorted(r.user_id for r in recipients(database_url)) == REPS
     assert all(r.dm_sent_at and r.dm_ts for r in recipients(database_url))
-    assert len(outbox(database_url, SURVEY_DM)) == 200
+    assert len(outbox(database_url, OutboxKind.SURVEY_DM)) == 200
     assert all(len(dms(workspace, user)) == 1 for user in REPS)
     for other in ("U0HELPER", "U0LEFT"):
         assert workspace.dm_channel(other) is None

@@ -14,8 +14,8 @@ from bot.survey.schedule import business_day, next_opening, opening_time
 from bot.timekeeping.business_calendar import holiday_checker
 from bot.timekeeping.clock import ManualClock
 from messages.survey_ids import SurveyActionId
+from storage.kinds import OutboxKind
 from storage.outbox import OutboxState
-from storage.surveys import SURVEY_DM
 from tests.harness import BotServer, wait_for
 from tests.survey_support import (
     ANA,
@@ -97,10 +97,12 @@ def test_the_survey_opens_on_the_first_business_day_at_ten_and_asks_each_rep_onc
         clock.advance(timedelta(days=1))
         sweep(bot)
         wait_for(
-            lambda: all(m.state == OutboxState.SENT for m in outbox(database_url, SURVEY_DM)),
+            lambda: all(
+                m.state == OutboxState.SENT for m in outbox(database_url, OutboxKind.SURVEY_DM)
+            ),
             what="every DM sent",
         )
-        assert len(outbox(database_url, SURVEY_DM)) == 2
+        assert len(outbox(database_url, OutboxKind.SURVEY_DM)) == 2
         assert [len(dms(workspace, u)) for u in (ANA, BEN)] == [1, 1]
         assert len(surveys(database_url)) == 1
 
@@ -119,13 +121,15 @@ def test_a_restart_across_the_scheduled_time_catches_up_once(
         wait_for_dms(workspace, [ANA, BEN])
         sweep(bot)
         wait_for(
-            lambda: all(m.state == OutboxState.SENT for m in outbox(database_url, SURVEY_DM)),
+            lambda: all(
+                m.state == OutboxState.SENT for m in outbox(database_url, OutboxKind.SURVEY_DM)
+            ),
             what="every DM sent",
         )
     with BotServer(settings, clock=clock) as bot:
         sweep(bot)
     assert len(surveys(database_url)) == 1
-    assert len(outbox(database_url, SURVEY_DM)) == 2
+    assert len(outbox(database_url, OutboxKind.SURVEY_DM)) == 2
     assert [len(dms(workspace, u)) for u in (ANA, BEN)] == [1, 1]
 
 
@@ -170,8 +174,10 @@ def test_two_schedulers_on_postgresql_send_each_dm_once(
             thread.join()
         wait_for(
             lambda: (
-                len(outbox(postgres_url, SURVEY_DM)) == 2
-                and all(m.state == OutboxState.SENT for m in outbox(postgres_url, SURVEY_DM))
+                len(outbox(postgres_url, OutboxKind.SURVEY_DM)) == 2
+                and all(
+                    m.state == OutboxState.SENT for m in outbox(postgres_url, OutboxKind.SURVEY_DM)
+                )
             ),
             what="both DMs sent",
         )

@@ -1,4 +1,4 @@
-"""The feedback feature: /leadfeedback's data subcommands, the weekly digest job, CRM outcomes.
+"""/leadfeedback's data subcommands: stats, reasons, sources, lead, mine, digest, export.
 
 Each subcommand parses its arguments (UsageError for anything it does not
 understand, so the person sees that subcommand's usage), reads its figures
@@ -10,12 +10,12 @@ never risks Slack's 3-second limit.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
-from slack_bolt.async_app import AsyncApp
 from sqlalchemy import func, or_
 from sqlmodel import select
 
-from bot.feedback import deliveries, digest, reports  # noqa: F401  (registers the deliveries)
+from bot.feedback import digest, reports
 from bot.runtime.services import Services
 from bot.runtime.subcommands import Audience, CommandRequest, Subcommand, UsageError
 from bot.slack.permalinks import card_permalinks
@@ -206,70 +206,69 @@ async def run_export(services: Services, request: CommandRequest) -> SlackMessag
     return views.export_sent_message(filename, count, period.label, team.timezone)
 
 
-SUBCOMMANDS = [
-    Subcommand(
-        "stats",
-        "stats [7d|30d|90d|quarter|YYYY-MM] [source:NAME]",
-        "The funnel: MQLs, claimed, accepted, rejected, still open, acceptance rate, "
-        "time to claim and to decision, SLA, and the change against the period before "
-        f"(default {DEFAULT_PERIOD}).",
-        Audience.MARKETERS,
-        run_stats,
-        ["stats", "stats 90d", "stats 2025-03 source:webinar-nov"],
-    ),
-    Subcommand(
-        "reasons",
-        "reasons [period] [source:NAME]",
-        "Why sales rejected leads: reasons ranked with count and share, and the latest comments.",
-        Audience.MARKETERS,
-        run_reasons,
-        ["reasons", "reasons quarter source:ebook"],
-    ),
-    Subcommand(
-        "sources",
-        "sources [period]",
-        "One row per source: MQLs, acceptance rate, top rejection reason, response time, "
-        "and opportunities, wins and won amount from the CRM.",
-        Audience.MARKETERS,
-        run_sources,
-        ["sources", "sources 90d"],
-    ),
-    Subcommand(
-        "lead",
-        "lead EMAIL|ID",
-        "One lead's timeline (posted, claimed, nudged, rejected, outcome) with a link to its card.",
-        Audience.MARKETERS,
-        run_lead,
-        ["lead ana@example.com", "lead 42"],
-    ),
-    Subcommand(
-        "mine",
-        "mine",
-        "Your claimed leads and their deadlines.",
-        Audience.EVERYONE,
-        run_mine,
-        ["mine"],
-    ),
-    Subcommand(
-        "digest",
-        "digest [post|YYYY-Www]",
-        "Preview this week's alignment digest privately; `digest post` posts it now.",
-        Audience.MARKETERS,
-        run_digest,
-        ["digest", "digest post", "digest 2025-W09"],
-    ),
-    Subcommand(
-        "export",
-        "export [period]",
-        "A CSV of the period's leads (state, owner, reason, comment, timings, outcome) in a DM.",
-        Audience.MARKETERS,
-        run_export,
-        ["export", "export 2025-03"],
-    ),
-]
-
-
-def register(app: AsyncApp, services: Services) -> None:
-    for subcommand in SUBCOMMANDS:
-        services.subcommands.add(subcommand)
-    services.jobs.add(digest.JOB_NAME, digest.sweep, every=digest.SWEEP_EVERY)
+def subcommands(services: Services) -> list[Subcommand]:
+    """The data subcommands, each bound to this app's services."""
+    return [
+        Subcommand(
+            "stats",
+            "stats [7d|30d|90d|quarter|YYYY-MM] [source:NAME]",
+            "The funnel: MQLs, claimed, accepted, rejected, still open, acceptance rate, "
+            "time to claim and to decision, SLA, and the change against the period before "
+            f"(default {DEFAULT_PERIOD}).",
+            Audience.MARKETERS,
+            partial(run_stats, services),
+            ["stats", "stats 90d", "stats 2025-03 source:webinar-nov"],
+        ),
+        Subcommand(
+            "reasons",
+            "reasons [period] [source:NAME]",
+            "Why sales rejected leads: reasons ranked with count and share, "
+            "and the latest comments.",
+            Audience.MARKETERS,
+            partial(run_reasons, services),
+            ["reasons", "reasons quarter source:ebook"],
+        ),
+        Subcommand(
+            "sources",
+            "sources [period]",
+            "One row per source: MQLs, acceptance rate, top rejection reason, response time, "
+            "and opportunities, wins and won amount from the CRM.",
+            Audience.MARKETERS,
+            partial(run_sources, services),
+            ["sources", "sources 90d"],
+        ),
+        Subcommand(
+            "lead",
+            "lead EMAIL|ID",
+            "One lead's timeline (posted, claimed, nudged, rejected, outcome) "
+            "with a link to its card.",
+            Audience.MARKETERS,
+            partial(run_lead, services),
+            ["lead ana@example.com", "lead 42"],
+        ),
+        Subcommand(
+            "mine",
+            "mine",
+            "Your claimed leads and their deadlines.",
+            Audience.EVERYONE,
+            partial(run_mine, services),
+            ["mine"],
+        ),
+        Subcommand(
+            "digest",
+            "digest [post|YYYY-Www]",
+            "Preview this week's alignment digest privately; `digest post` posts it now.",
+            Audience.MARKETERS,
+            partial(run_digest, services),
+            ["digest", "digest post", "digest 2025-W09"],
+        ),
+        Subcommand(
+            "export",
+            "export [period]",
+            "A CSV of the period's leads (state, owner, reason, comment, timings, outcome) "
+            "in a DM.",
+            Audience.MARKETERS,
+            partial(run_export, services),
+            ["export", "export 2025-03"],
+        ),
+    ]

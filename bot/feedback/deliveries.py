@@ -18,14 +18,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.feedback import reports
 from bot.feedback.chart import weekday_chart
-from bot.feedback.digest import DIGEST_CHART, DIGEST_POST, DIGEST_THREAD
 from bot.runtime.deliveries import (
     DeliveryContext,
     Drop,
     NotReady,
     Outcome,
     Sent,
-    delivery,
     post_message,
     retry_after_seconds,
 )
@@ -33,18 +31,19 @@ from bot.slack.permalinks import card_permalinks
 from bot.timekeeping.periods import Period, parse_iso_week
 from messages.feedback import digest_details, digest_main, outcome_reply
 from storage.feedback_models import DigestPost, LeadOutcome
+from storage.kinds import DigestRef, OutboxKind, OutcomeRef, digest_part_key, read_payload
 from storage.models import Lead, OutboxMessage
 from storage.outbox import enqueue
-from storage.outcomes import OUTCOME_REPLY
 
 WAIT_FOR_MAIN = timedelta(seconds=2)
 
 
-@delivery(OUTCOME_REPLY)
 async def deliver_outcome_reply(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     async with ctx.db.session() as session:
         lead = await session.get(Lead, message.lead_id) if message.lead_id else None
-        outcome = await session.get(LeadOutcome, message.payload.get("outcome_id", 0))
+        outcome = await session.get(
+            LeadOutcome, read_payload(OutcomeRef, message.payload).outcome_id
+        )
     if lead is None or outcome is None:
         return Drop("lead or outcome no longer exists")
     if not lead.message_ts or not lead.channel_id:
@@ -59,13 +58,12 @@ async def _post_and_week(
     ctx: DeliveryContext, message: OutboxMessage
 ) -> tuple[DigestPost | None, Period | None]:
     async with ctx.db.session() as session:
-        post = await session.get(DigestPost, message.payload.get("post_id", 0))
+        post = await session.get(DigestPost, read_payload(DigestRef, message.payload).post_id)
     if post is None:
         return None, None
     return post, parse_iso_week(post.week, now=ctx.clock.now(), zone=ctx.settings.team.zone)
 
 
-@delivery(DIGEST_POST)
 async def deliver_digest(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     post, week = await _post_and_week(ctx, message)
     channel = ctx.settings.team.channels.alignment
@@ -86,18 +84,17 @@ async def deliver_digest(ctx: DeliveryContext, message: OutboxMessage) -> Outcom
             .where(DigestPost.id == post.id, DigestPost.message_ts.is_(None))
             .values(channel_id=posted["channel"], message_ts=posted["ts"], posted_at=now)
         )  # type: ignore[call-overload]
+        sections = read_payload(DigestRef, message.payload).sections
         for kind, payload in (
-            (DIGEST_THREAD, {"post_id": post.id, "sections": message.payload.get("sections", [])}),
-            (DIGEST_CHART, {"post_id": post.id}),
+            (OutboxKind.DIGEST_THREAD, DigestRef(post_id=post.id or 0, sections=sections)),
+            (OutboxKind.DIGEST_CHART, DigestRef(post_id=post.id or 0)),
         ):
-            await enqueue(
-                session, kind=kind, now=now, payload=payload, dedup_key=f"{kind}:{post.id}"
-            )
+            key = digest_part_key(kind, post.id or 0)
+            await enqueue(session, kind=kind, now=now, payload=payload, dedup_key=key)
 
     return Sent(posted, record)
 
 
-@delivery(DIGEST_THREAD)
 async def deliver_digest_thread(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     post, week = await _post_and_week(ctx, message)
     if post is None or week is None:
@@ -108,14 +105,13 @@ async def deliver_digest_thread(ctx: DeliveryContext, message: OutboxMessage) ->
     report = await reports.digest_report(ctx.db, week, now=ctx.clock.now(), zone=team.zone)
     links = await card_permalinks(ctx.client, [*report.breaches.leads, *report.overdue.leads])
     details = digest_details(
-        report, team, permalinks=links, sections=message.payload.get("sections", [])
+        report, team, permalinks=links, sections=read_payload(DigestRef, message.payload).sections
     )
     return Sent(
         await post_message(ctx, post.channel_id, thread_ts=post.message_ts, **details.as_kwargs())
     )
 
 
-@delivery(DIGEST_CHART)
 async def deliver_digest_chart(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     post, week = await _post_and_week(ctx, message)
     if post is None or week is None:

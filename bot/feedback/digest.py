@@ -11,7 +11,7 @@ week's digest any more (a Thursday digest about the week before last would be
 noise). `digest post` (or `handoff digest --post`) posts by hand: once per
 week as well, under its own key, whether or not the scheduled one ran.
 
-Other features add sections (services.digest_sections). They are gathered
+Other capabilities add sections (Registry.digest_sections). They are gathered
 when the digest is requested, before the write transaction (a section may read
 the database itself), and travel with the queued post to the thread reply.
 """
@@ -34,6 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.settings import DigestConfig
 from bot.timekeeping.periods import Period, digest_week
 from storage.feedback_models import DigestPost, DigestTrigger
+from storage.kinds import DigestRef, OutboxKind, digest_key, digest_part_key
 from storage.models import OutboxMessage, OutboxState
 from storage.outbox import enqueue
 
@@ -42,11 +43,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-JOB_NAME = "weekly_digest"
 SWEEP_EVERY = timedelta(minutes=1)
-DIGEST_POST = "digest_post"
-DIGEST_THREAD = "digest_thread"
-DIGEST_CHART = "digest_chart"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -58,10 +55,6 @@ def due_week(now: datetime, config: DigestConfig, zone: ZoneInfo) -> Period | No
     if local.time() < config.at:
         return None
     return digest_week(now, zone)
-
-
-def dedup_key(week: str, trigger: str) -> str:
-    return f"digest:{week}" if trigger == DigestTrigger.SCHEDULED else f"digest:{week}:{trigger}"
 
 
 async def sweep(services: Services) -> None:
@@ -107,10 +100,10 @@ async def request_digest(
             return DigestRequest(post, queued=False)
         await enqueue(
             session,
-            kind=DIGEST_POST,
+            kind=OutboxKind.DIGEST_POST,
             now=now,
-            payload={"post_id": post.id, "sections": sections},
-            dedup_key=dedup_key(week.key, trigger),
+            payload=DigestRef(post_id=post.id or 0, sections=sections),
+            dedup_key=digest_key(week.key, None if trigger == DigestTrigger.SCHEDULED else trigger),
         )
     services.outbox.wake()
     logger.info("digest for %s (%s) queued", week.key, trigger)
@@ -125,9 +118,9 @@ async def find_post(session: AsyncSession, week: str, trigger: str) -> DigestPos
 async def gather_sections(services: Services, week: Period) -> list[dict[str, Any]]:
     """Blocks from other features for the thread reply, in registration order."""
     blocks: list[dict[str, Any]] = []
-    for section in services.digest_sections:
+    for section in services.registry.digest_sections:
         try:
-            blocks.extend(await section(services, week.start, week.end))
+            blocks.extend(await section(week.start, week.end))
         except Exception:
             # One feature's broken section must not cost the team its digest.
             logger.exception("digest section %s failed; posting without it", section)
@@ -192,7 +185,9 @@ async def post_by_hand(services: Services, week: Period, *, requested_by: str = 
 
 async def _delivered(services: Services, post_id: int) -> bool:
     """Whether the message, its thread reply and its chart have all been sent."""
-    keys = [f"{kind}:{post_id}" for kind in (DIGEST_THREAD, DIGEST_CHART)]
+    keys = [
+        digest_part_key(k, post_id) for k in (OutboxKind.DIGEST_THREAD, OutboxKind.DIGEST_CHART)
+    ]
     async with services.db.session() as session:
         states = (
             await session.exec(select(OutboxMessage.state).where(OutboxMessage.dedup_key.in_(keys)))

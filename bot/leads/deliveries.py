@@ -18,7 +18,6 @@ from bot.runtime.deliveries import (
     NotReady,
     Outcome,
     Sent,
-    delivery,
     post_message,
 )
 from bot.sla.policy import first_sla_step, sla_deadline
@@ -26,10 +25,9 @@ from bot.slack.errors import slack_error
 from bot.slack.permalinks import card_permalink
 from messages.lead_card import lead_card
 from messages.notices import event_reply, rejection_notice
-from storage.events import record_event
-from storage.leads import POST_CARD
+from storage.events import lead_and_event, record_event
+from storage.kinds import EventKind, EventRef, read_payload
 from storage.models import Lead, LeadEvent, OutboxMessage
-from storage.transitions import REJECTION_NOTICE, THREAD_REPLY, UPDATE_CARD
 
 
 async def _load(ctx: DeliveryContext, message: OutboxMessage) -> Lead | None:
@@ -37,7 +35,6 @@ async def _load(ctx: DeliveryContext, message: OutboxMessage) -> Lead | None:
         return await session.get(Lead, message.lead_id) if message.lead_id else None
 
 
-@delivery(POST_CARD)
 async def deliver_card(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     lead = await _load(ctx, message)
     if lead is None:
@@ -63,12 +60,13 @@ async def deliver_card(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
                 sla_next_at=lead.sla_next_at,
             )
         )
-        await record_event(session, lead_id=lead.id or 0, kind="posted", at=now, detail=posted)
+        await record_event(
+            session, lead_id=lead.id or 0, kind=EventKind.POSTED, at=now, detail=posted
+        )
 
     return Sent(posted, record)
 
 
-@delivery(UPDATE_CARD)
 async def deliver_card_update(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     lead = await _load(ctx, message)
     if lead is None:
@@ -90,13 +88,11 @@ async def deliver_card_update(ctx: DeliveryContext, message: OutboxMessage) -> O
 async def _lead_and_event(
     ctx: DeliveryContext, message: OutboxMessage
 ) -> tuple[Lead | None, LeadEvent | None]:
+    event_id = read_payload(EventRef, message.payload).event_id
     async with ctx.db.session() as session:
-        lead = await session.get(Lead, message.lead_id) if message.lead_id else None
-        event = await session.get(LeadEvent, message.payload.get("event_id", 0))
-        return lead, event
+        return await lead_and_event(session, message.lead_id, event_id)
 
 
-@delivery(THREAD_REPLY)
 async def deliver_thread_reply(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     lead, event = await _lead_and_event(ctx, message)
     if lead is None or event is None:
@@ -109,7 +105,6 @@ async def deliver_thread_reply(ctx: DeliveryContext, message: OutboxMessage) -> 
     )
 
 
-@delivery(REJECTION_NOTICE)
 async def deliver_rejection_notice(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     lead, event = await _lead_and_event(ctx, message)
     if lead is None or event is None:

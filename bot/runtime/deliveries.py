@@ -71,15 +71,6 @@ def retry_after_seconds(exc: SlackApiError, default: float = 30.0) -> float:
 
 
 Delivery = Callable[[DeliveryContext, OutboxMessage], Awaitable[Outcome]]
-DELIVERIES: dict[str, Delivery] = {}
-
-
-def delivery(kind: str) -> Callable[[Delivery], Delivery]:
-    def register(function: Delivery) -> Delivery:
-        DELIVERIES[kind] = function
-        return function
-
-    return register
 
 
 async def post_message(ctx: DeliveryContext, channel: str, **kwargs: Any) -> dict[str, Any]:

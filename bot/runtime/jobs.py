@@ -12,17 +12,21 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from enum import StrEnum
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-if TYPE_CHECKING:
-    from bot.runtime.services import Services
-
 logger = logging.getLogger(__name__)
 
-Sweep = Callable[["Services"], Awaitable[None]]
+# A sweep closes over what it needs (the app's services), so jobs know nothing of them.
+Sweep = Callable[[], Awaitable[None]]
+
+
+class JobName(StrEnum):
+    SLA_SWEEP = "sla_sweep"
+    WEEKLY_DIGEST = "weekly_digest"
+    SURVEY = "survey"
 
 
 @dataclass(frozen=True)
@@ -46,19 +50,14 @@ class Jobs:
     def names(self) -> list[str]:
         return list(self._jobs)
 
-    async def run(self, name: str, services: Services) -> None:
-        await self._jobs[name].sweep(services)
+    async def run(self, name: str) -> None:
+        await self._jobs[name].sweep()
 
-    async def run_all(self, services: Services) -> None:
-        """Every sweep once, in registration order (tests and the demo's fast-forward)."""
-        for job in self._jobs.values():
-            await job.sweep(services)
-
-    def start(self, services: Services) -> None:
+    def start(self) -> None:
         scheduler = AsyncIOScheduler(timezone="UTC")
         for job in self._jobs.values():
             scheduler.add_job(
-                self._guarded(job, services),
+                self._guarded(job),
                 IntervalTrigger(seconds=job.every.total_seconds()),
                 id=job.name,
                 max_instances=1,
@@ -75,10 +74,10 @@ class Jobs:
             self._scheduler = None
 
     @staticmethod
-    def _guarded(job: Job, services: Services) -> Callable[[], Awaitable[None]]:
+    def _guarded(job: Job) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             try:
-                await job.sweep(services)
+                await job.sweep()
             except Exception:
                 # The next run retries; nothing was half-done because each sweep commits per item.
                 logger.exception("job %s failed", job.name)

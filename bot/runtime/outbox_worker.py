@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.runtime.deliveries import (
-    DELIVERIES,
+    Delivery,
     DeliveryContext,
     Drop,
     NotReady,
@@ -32,6 +33,10 @@ MAX_BACKOFF = timedelta(minutes=5)
 # retried slowly rather than dropped: the lead is stored and the card goes out
 # once the configuration is fixed.
 CONFIG_BACKOFF = timedelta(minutes=10)
+# A row of a kind this process cannot deliver: a capability not wired, or an older
+# replica during a rolling deploy meeting a kind a newer one queued. It waits for a
+# process that knows the kind; soon enough that a newer replica takes it quickly.
+UNKNOWN_KIND_RETRY = timedelta(minutes=1)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -39,8 +44,11 @@ def backoff(attempts: int) -> timedelta:
 
 
 class OutboxWorker:
-    def __init__(self, ctx: DeliveryContext, *, concurrency: int = 4) -> None:
+    def __init__(
+        self, ctx: DeliveryContext, deliveries: Mapping[str, Delivery], *, concurrency: int = 4
+    ) -> None:
         self.ctx = ctx
+        self.deliveries = deliveries
         self._wake = asyncio.Event()
         self._stopping = False
         self._concurrency = asyncio.Semaphore(concurrency)
@@ -81,10 +89,20 @@ class OutboxWorker:
 
     async def _attempt(self, message: OutboxMessage) -> None:
         async with self._concurrency:
-            delivery = DELIVERIES.get(message.kind)
+            delivery = self.deliveries.get(message.kind)
             message_id = message.id or 0
             if delivery is None:
-                await self._finish_dropped(message_id, f"no delivery for kind {message.kind!r}")
+                logger.error(
+                    "outbox #%s has kind %r, which this process cannot deliver; it stays pending",
+                    message_id,
+                    message.kind,
+                )
+                await self._reschedule(
+                    message,
+                    UNKNOWN_KIND_RETRY,
+                    f"no delivery for kind {message.kind!r} in this process",
+                    count_attempt=False,
+                )
                 return
             try:
                 outcome = await delivery(self.ctx, message)
@@ -113,6 +131,8 @@ class OutboxWorker:
                     count_attempt=False,
                 )
             elif isinstance(outcome, Drop):
+                # Kept as a row (state dropped, last_error why) and said in the log.
+                logger.info("outbox %s #%s dropped: %s", message.kind, message_id, outcome.why)
                 await outbox.mark_dropped(session, message_id, now=now, why=outcome.why)
 
     async def _retry_after_error(self, message: OutboxMessage, exc: SlackApiError) -> None:
@@ -128,12 +148,14 @@ class OutboxWorker:
             delay = min(backoff(message.attempts), CONFIG_BACKOFF)
             await self._reschedule(message, delay, f"Slack error: {error}")
 
-    async def _reschedule(self, message: OutboxMessage, delay: timedelta, why: str) -> None:
+    async def _reschedule(
+        self, message: OutboxMessage, delay: timedelta, why: str, *, count_attempt: bool = True
+    ) -> None:
         async with self.ctx.db.session() as session:
             await outbox.reschedule(
-                session, message.id or 0, not_before=self.ctx.clock.now() + delay, error=why
+                session,
+                message.id or 0,
+                not_before=self.ctx.clock.now() + delay,
+                error=why,
+                count_attempt=count_attempt,
             )
-
-    async def _finish_dropped(self, message_id: int, why: str) -> None:
-        async with self.ctx.db.session() as session:
-            await outbox.mark_dropped(session, message_id, now=self.ctx.clock.now(), why=why)

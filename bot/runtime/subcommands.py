@@ -9,12 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from messages.slack_message import SlackMessage
-
-if TYPE_CHECKING:
-    from bot.runtime.services import Services
 
 
 class Audience(StrEnum):
@@ -35,7 +31,8 @@ class CommandRequest:
     trigger_id: str | None = None
 
 
-Run = Callable[["Services", CommandRequest], Awaitable[SlackMessage]]
+# A subcommand closes over what it needs (the app's services), like a job's sweep.
+Run = Callable[[CommandRequest], Awaitable[SlackMessage]]
 
 
 @dataclass(frozen=True)

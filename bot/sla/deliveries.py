@@ -18,20 +18,15 @@ from bot.runtime.deliveries import (
     NotReady,
     Outcome,
     Sent,
-    delivery,
     post_message,
 )
 from bot.slack.errors import slack_error
 from bot.slack.permalinks import card_permalink
 from messages.sla import escalation, nudge_dm, nudge_dm_done, thread_note
+from storage.events import lead_and_event
+from storage.kinds import DmRef, EventRef, ThreadNoteRef, read_payload
 from storage.models import OPEN_STATES, Lead, LeadEvent, LeadState, OutboxMessage
-from storage.sla import (
-    SLA_DM_REFRESH,
-    SLA_ESCALATION,
-    SLA_NUDGE,
-    SLA_THREAD_NOTE,
-    record_nudge_dm,
-)
+from storage.sla import record_nudge_dm
 
 # chat.postMessage errors that mean this person cannot get a DM from the bot at all.
 UNREACHABLE = frozenset(
@@ -41,16 +36,12 @@ CARD_NOT_POSTED = NotReady(timedelta(seconds=5), "card not posted yet")
 
 
 async def _load(
-    ctx: DeliveryContext, message: OutboxMessage
+    ctx: DeliveryContext, message: OutboxMessage, *, event_id: int | None = None
 ) -> tuple[Lead | None, LeadEvent | None]:
     async with ctx.db.session() as session:
-        lead = await session.get(Lead, message.lead_id) if message.lead_id else None
-        event_id = message.payload.get("event_id")
-        event = await session.get(LeadEvent, event_id) if event_id else None
-        return lead, event
+        return await lead_and_event(session, message.lead_id, event_id)
 
 
-@delivery(SLA_NUDGE)
 async def deliver_nudge(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     lead, _ = await _load(ctx, message)
     if lead is None:
@@ -97,9 +88,9 @@ async def deliver_nudge(ctx: DeliveryContext, message: OutboxMessage) -> Outcome
     )
 
 
-@delivery(SLA_THREAD_NOTE)
 async def deliver_thread_note(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
-    lead, event = await _load(ctx, message)
+    payload = read_payload(ThreadNoteRef, message.payload)
+    lead, event = await _load(ctx, message, event_id=payload.event_id)
     if lead is None or event is None:
         return Drop("lead or event no longer exists")
     if not lead.channel_id or not lead.message_ts:
@@ -108,7 +99,7 @@ async def deliver_thread_note(ctx: DeliveryContext, message: OutboxMessage) -> O
         lead,
         ctx.settings.team,
         ctx.clock.now(),
-        note=message.payload.get("note", "released"),
+        note=payload.note,
         owner_id=event.detail.get("owner_id"),
     )
     return Sent(
@@ -116,9 +107,9 @@ async def deliver_thread_note(ctx: DeliveryContext, message: OutboxMessage) -> O
     )
 
 
-@delivery(SLA_ESCALATION)
 async def deliver_escalation(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
-    lead, breach = await _load(ctx, message)
+    event_id = read_payload(EventRef, message.payload).event_id
+    lead, breach = await _load(ctx, message, event_id=event_id)
     if lead is None or breach is None:
         return Drop("lead or event no longer exists")
     if lead.state not in OPEN_STATES:
@@ -131,17 +122,17 @@ async def deliver_escalation(ctx: DeliveryContext, message: OutboxMessage) -> Ou
     return Sent(await post_message(ctx, target, **text.as_kwargs()))
 
 
-@delivery(SLA_DM_REFRESH)
 async def deliver_dm_refresh(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    payload = read_payload(DmRef, message.payload)
     lead, _ = await _load(ctx, message)
     if lead is None:
         return Drop("lead no longer exists")
-    channel, ts = message.payload["channel"], message.payload["ts"]
+    channel, ts = payload.channel, payload.ts
     text = nudge_dm_done(
         lead,
         ctx.settings.team,
         await card_permalink(ctx.client, lead),
-        superseded=bool(message.payload.get("superseded")),
+        superseded=payload.superseded,
     )
     try:
         await ctx.client.chat_update(channel=channel, ts=ts, **text.as_kwargs())

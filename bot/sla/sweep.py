@@ -28,19 +28,20 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.sla.policy import SlaPolicy, Step, StepKind, sla_policy
 from bot.timekeeping.durations import format_duration
 from storage.events import record_event
+from storage.kinds import (
+    EventKind,
+    EventRef,
+    NudgeRef,
+    OutboxKind,
+    ThreadNoteRef,
+    breach_key,
+    nudge_key,
+    sla_card_key,
+    sla_note_key,
+)
 from storage.models import OPEN_STATES, Lead, LeadState
 from storage.outbox import enqueue
-from storage.sla import (
-    SLA_ESCALATION,
-    SLA_NUDGE,
-    SLA_THREAD_NOTE,
-    breach_key,
-    due_leads,
-    nudge_key,
-    release_on_breach,
-    take_step,
-)
-from storage.transitions import UPDATE_CARD
+from storage.sla import due_leads, release_on_breach, take_step
 
 if TYPE_CHECKING:
     from bot.runtime.services import Services
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-JOB_NAME = "sla_sweep"
 BATCH = 500
 
 
@@ -132,7 +132,7 @@ async def _nudge(
     event = await record_event(
         session,
         lead_id=lead.id,
-        kind="nudged",
+        kind=EventKind.NUDGED,
         at=now,
         detail={
             "offset": format_duration(step.offset),
@@ -143,9 +143,9 @@ async def _nudge(
     )
     await enqueue(
         session,
-        kind=SLA_NUDGE,
+        kind=OutboxKind.SLA_NUDGE,
         lead_id=lead.id,
-        payload={"event_id": event.id, "offset_seconds": seconds},
+        payload=NudgeRef(event_id=event.id or 0, offset_seconds=seconds),
         dedup_key=nudge_key(lead.id, seconds),
         now=now,
     )
@@ -157,7 +157,7 @@ async def _breach(session: AsyncSession, lead: Lead, *, now: datetime, sla: SlaC
     event = await record_event(
         session,
         lead_id=lead.id,
-        kind="breached",
+        kind=EventKind.BREACHED,
         at=now,
         detail={
             "due_at": lead.due_at.isoformat() if lead.due_at else None,
@@ -172,18 +172,18 @@ async def _breach(session: AsyncSession, lead: Lead, *, now: datetime, sla: SlaC
         assert released is not None
         await enqueue(
             session,
-            kind=SLA_THREAD_NOTE,
+            kind=OutboxKind.SLA_THREAD_NOTE,
             lead_id=lead.id,
-            payload={"event_id": released.id, "note": "released"},
-            dedup_key=f"sla-note:{lead.id}:released",
+            payload=ThreadNoteRef(event_id=released.id or 0, note="released"),
+            dedup_key=sla_note_key(lead.id, "released"),
             now=now,
         )
     if sla.escalate_to:
         await enqueue(
             session,
-            kind=SLA_ESCALATION,
+            kind=OutboxKind.SLA_ESCALATION,
             lead_id=lead.id,
-            payload={"event_id": event.id},
+            payload=EventRef(event_id=event.id or 0),
             dedup_key=breach_key(lead.id),
             now=now,
         )
@@ -193,8 +193,8 @@ async def _refresh_card(session: AsyncSession, lead: Lead, status: str, *, now: 
     """Re-render the card so that it shows "Due soon" / "Overdue" (it is rendered at send time)."""
     await enqueue(
         session,
-        kind=UPDATE_CARD,
+        kind=OutboxKind.UPDATE_CARD,
         lead_id=lead.id,
-        dedup_key=f"sla-card:{lead.id}:{status}",
+        dedup_key=sla_card_key(lead.id or 0, status),
         now=now,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
@@ -29,14 +30,14 @@ logger = logging.getLogger(__name__)
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
-def subcommand() -> Subcommand:
+def subcommand(services: Services) -> Subcommand:
     return Subcommand(
         name="survey",
         usage="survey [results [YYYY-MM] | send | export [YYYY-MM]]",
         summary="The monthly survey of the reps: how the open one is going, its results, "
         "start one now, or every answer as CSV.",
         audience=Audience.MARKETERS,
-        run=run,
+        run=partial(run, services),
         examples=["survey", "survey results 2026-02", "survey export"],
     )
 

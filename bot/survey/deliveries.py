@@ -20,7 +20,6 @@ from bot.runtime.deliveries import (
     NotReady,
     Outcome,
     Sent,
-    delivery,
     post_message,
     retry_after_seconds,
 )
@@ -29,6 +28,14 @@ from bot.survey.results import SurveyResults, compile_results
 from messages.slack_message import SlackMessage
 from messages.survey import summary_message, summary_parts, survey_dm
 from storage import surveys
+from storage.kinds import (
+    OutboxKind,
+    SurveyPartRef,
+    SurveyRecipientRef,
+    SurveyRef,
+    read_payload,
+    survey_summary_part_key,
+)
 from storage.models import OutboxMessage
 from storage.outbox import enqueue
 from storage.survey_models import Survey
@@ -63,10 +70,10 @@ async def post_dm(
 
 
 def _ids(message: OutboxMessage) -> tuple[int, str]:
-    return int(message.payload.get("survey_id") or 0), str(message.payload.get("user_id") or "")
+    ref = read_payload(SurveyRecipientRef, message.payload)
+    return ref.survey_id, ref.user_id
 
 
-@delivery(surveys.SURVEY_DM)
 async def deliver_dm(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     survey_id, user_id = _ids(message)
     async with ctx.db.session() as session:
@@ -98,7 +105,6 @@ async def deliver_dm(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     return Sent(posted, record)
 
 
-@delivery(surveys.SURVEY_REMINDER)
 async def deliver_reminder(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     survey_id, user_id = _ids(message)
     async with ctx.db.session() as session:
@@ -121,7 +127,7 @@ async def _results(
 ) -> tuple[Survey, SurveyResults] | None:
     async with ctx.db.session() as session:
         survey, recipients, responses = await surveys.survey_inputs(
-            session, int(message.payload.get("survey_id") or 0)
+            session, read_payload(SurveyRef, message.payload).survey_id
         )
     if survey is None:
         return None
@@ -131,14 +137,13 @@ async def _results(
 async def _queue_part(session: AsyncSession, survey_id: int, part: int, now: datetime) -> None:
     await enqueue(
         session,
-        kind=surveys.SURVEY_SUMMARY_PART,
+        kind=OutboxKind.SURVEY_SUMMARY_PART,
         now=now,
-        payload={"survey_id": survey_id, "part": part},
-        dedup_key=surveys.summary_part_key(survey_id, part),
+        payload=SurveyPartRef(survey_id=survey_id, part=part),
+        dedup_key=survey_summary_part_key(survey_id, part),
     )
 
 
-@delivery(surveys.SURVEY_SUMMARY)
 async def deliver_summary(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     found = await _results(ctx, message)
     if found is None:
@@ -161,13 +166,12 @@ async def deliver_summary(ctx: DeliveryContext, message: OutboxMessage) -> Outco
     return Sent(posted, record)
 
 
-@delivery(surveys.SURVEY_SUMMARY_PART)
 async def deliver_summary_part(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     found = await _results(ctx, message)
     if found is None:
         return Drop("survey no longer exists")
     survey, results = found
-    part = int(message.payload.get("part") or 0)
+    part = read_payload(SurveyPartRef, message.payload).part
     if not survey.summary_ts or not survey.summary_channel:
         return NotReady(timedelta(seconds=5), "summary not posted yet")
     parts = summary_parts(results)

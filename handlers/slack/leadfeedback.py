@@ -43,7 +43,7 @@ async def allowed(services: Services, subcommand: Subcommand, user_id: str) -> b
 
 async def answer(services: Services, request: CommandRequest) -> SlackMessage:
     """The whole rule of the command, without Slack: what this person gets for this text."""
-    registry = services.subcommands
+    registry = services.registry.subcommands
     if not request.args or request.args[0].lower() in ("help", "-h", "--help"):
         return command_help(registry.all(), services.settings.team)
     name = request.args[0].lower()
@@ -60,7 +60,7 @@ async def answer(services: Services, request: CommandRequest) -> SlackMessage:
         trigger_id=request.trigger_id,
     )
     try:
-        return await subcommand.run(services, sub_request)
+        return await subcommand.run(sub_request)
     except UsageError as exc:
         return usage_error(subcommand, str(exc))
 

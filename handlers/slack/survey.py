@@ -1,19 +1,15 @@
-"""The monthly survey: the DM button, the modal's submission, and the feature's registration."""
+"""The monthly survey's listeners: the DM button and the modal's submission."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-import bot.survey.deliveries  # noqa: F401  (registers the survey's outbox deliveries)
 from bot.runtime.services import Services
 from bot.settings import SurveyQuestion
-from bot.survey.command import digest_section, subcommand
 from bot.survey.form import read_form
-from bot.survey.jobs import sweep
 from bot.survey.results import survey_questions
 from handlers.slack.errors import answer_error
 from handlers.slack.replies import answer_privately
@@ -23,16 +19,11 @@ from messages.survey import closed_line, month_name, survey_modal, survey_notice
 from messages.survey_ids import SurveyActionId, SurveyCallbackId, SurveyRef, question_block_id
 from storage import surveys
 
-SWEEP_EVERY = timedelta(minutes=1)
 BROKEN_BUTTON = "That button doesn't carry a survey any more; ask an admin to check the bot's logs."
 LOST_SURVEY = "This form lost its survey; close it and click the button in your DM again."
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    services.jobs.add("survey", sweep, every=SWEEP_EVERY)
-    services.subcommands.add(subcommand())
-    services.digest_sections.append(digest_section)
-
     @app.action(SurveyActionId.OPEN)
     async def on_open(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()

@@ -232,10 +232,10 @@ def demo_routes(demo: Demo) -> list[BaseRoute]:
         services = demo.services
         now = demo.time.fast_forward(parse_duration(body.by))
         ran = []
-        for name in services.jobs.names:
+        for name in services.registry.jobs.names:
             # One failing sweep must not keep the others from running.
             try:
-                await services.jobs.run(name, services)
+                await services.registry.jobs.run(name)
                 ran.append({"name": name, "ok": True})
             except Exception as exc:
                 logger.exception("demo fast-forward: job %s failed", name)

@@ -77,7 +77,7 @@ def page_state(demo: Demo, user_id: str) -> dict[str, Any]:
         "channels": channels,
         "messages": messages,
         "view": _view(views[-1], len(views)) if views else None,
-        "jobs": demo.services.jobs.names,
+        "jobs": demo.services.registry.jobs.names,
     }
 
 

@@ -1,0 +1,216 @@
+"""Every kind of outbox row and lead event, the payload each outbox kind carries, and the
+unique keys of once-only work: one place for each.
+
+Outbox rows outlive the process that queued them (a newer replica may queue a
+kind an older one does not know), so the kind is stored as text and its
+payload as JSON; the models below are how both ends agree on that JSON.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class OutboxKind(StrEnum):
+    # A lead's card and what follows from it (bot/leads/).
+    POST_CARD = "post_card"
+    UPDATE_CARD = "update_card"
+    THREAD_REPLY = "thread_reply"
+    REJECTION_NOTICE = "rejection_notice"
+    # The SLA clock (bot/sla/).
+    SLA_NUDGE = "sla_nudge"
+    SLA_ESCALATION = "sla_escalation"
+    SLA_THREAD_NOTE = "sla_thread_note"
+    SLA_DM_REFRESH = "sla_dm_refresh"
+    # The shared numbers (bot/feedback/).
+    OUTCOME_REPLY = "outcome_reply"
+    DIGEST_POST = "digest_post"
+    DIGEST_THREAD = "digest_thread"
+    DIGEST_CHART = "digest_chart"
+    # The monthly survey (bot/survey/).
+    SURVEY_DM = "survey_dm"
+    SURVEY_REMINDER = "survey_reminder"
+    SURVEY_SUMMARY = "survey_summary"
+    SURVEY_SUMMARY_PART = "survey_summary_part"
+
+
+class EventKind(StrEnum):
+    """What can happen to a lead; each is one row of its audit trail."""
+
+    POSTED = "posted"
+    CLAIMED = "claimed"
+    ACCEPTED = "accepted"
+    RELEASED = "released"
+    REJECTED = "rejected"
+    NUDGED = "nudged"
+    BREACHED = "breached"
+    # The SLA took back a claim nobody worked before the deadline.
+    SLA_RELEASED = "sla_released"
+
+
+# --- payloads -----------------------------------------------------------------------------
+
+
+class Payload(BaseModel):
+    # Rows queued by an older release may carry keys this one no longer reads.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class NoPayload(Payload):
+    pass
+
+
+class EventRef(Payload):
+    event_id: int
+
+
+class NudgeRef(EventRef):
+    offset_seconds: int
+
+
+class ThreadNoteRef(EventRef):
+    note: str = "released"
+
+
+class DmRef(Payload):
+    channel: str
+    ts: str
+    superseded: bool = False
+
+
+class OutcomeRef(Payload):
+    outcome_id: int
+
+
+class DigestRef(Payload):
+    post_id: int
+    # Blocks that other capabilities contributed (bot/runtime/registry.py DigestSection).
+    sections: list[dict[str, Any]] = []
+
+
+class SurveyRef(Payload):
+    survey_id: int
+
+
+class SurveyRecipientRef(SurveyRef):
+    user_id: str
+
+
+class SurveyPartRef(SurveyRef):
+    part: int
+
+
+PAYLOADS: dict[OutboxKind, type[Payload]] = {
+    OutboxKind.POST_CARD: NoPayload,
+    OutboxKind.UPDATE_CARD: NoPayload,
+    OutboxKind.THREAD_REPLY: EventRef,
+    OutboxKind.REJECTION_NOTICE: EventRef,
+    OutboxKind.SLA_NUDGE: NudgeRef,
+    OutboxKind.SLA_ESCALATION: EventRef,
+    OutboxKind.SLA_THREAD_NOTE: ThreadNoteRef,
+    OutboxKind.SLA_DM_REFRESH: DmRef,
+    OutboxKind.OUTCOME_REPLY: OutcomeRef,
+    OutboxKind.DIGEST_POST: DigestRef,
+    OutboxKind.DIGEST_THREAD: DigestRef,
+    OutboxKind.DIGEST_CHART: DigestRef,
+    OutboxKind.SURVEY_DM: SurveyRecipientRef,
+    OutboxKind.SURVEY_REMINDER: SurveyRecipientRef,
+    OutboxKind.SURVEY_SUMMARY: SurveyRef,
+    OutboxKind.SURVEY_SUMMARY_PART: SurveyPartRef,
+}
+
+P = TypeVar("P", bound=Payload)
+
+
+class BadPayload(Exception):
+    """A stored payload that does not fit its kind's model."""
+
+
+def check_payload(kind: OutboxKind, payload: Payload) -> dict[str, Any]:
+    """The JSON to store for `kind`; refuses a payload of another kind's model."""
+    expected = PAYLOADS[kind]
+    if type(payload) is not expected:
+        raise TypeError(f"{kind} carries {expected.__name__}, not {type(payload).__name__}")
+    return payload.model_dump(mode="json")
+
+
+def read_payload(model: type[P], stored: dict[str, Any]) -> P:
+    try:
+        return model.model_validate(stored)
+    except ValidationError as exc:
+        raise BadPayload(str(exc)) from exc
+
+
+# --- unique keys of once-only work ----------------------------------------------------------
+
+
+def card_key(lead_id: int) -> str:
+    return f"card:{lead_id}"
+
+
+def reply_key(event_id: int) -> str:
+    return f"reply:{event_id}"
+
+
+def rejection_notice_key(event_id: int) -> str:
+    return f"rejection:{event_id}"
+
+
+def outcome_reply_key(outcome_id: int) -> str:
+    return f"outcome:{outcome_id}"
+
+
+def nudge_key(lead_id: int, offset_seconds: int) -> str:
+    return f"nudge:{lead_id}:{offset_seconds}"
+
+
+def breach_key(lead_id: int) -> str:
+    return f"breach:{lead_id}"
+
+
+def sla_note_key(lead_id: int, note: str) -> str:
+    return f"sla-note:{lead_id}:{note}"
+
+
+def sla_card_key(lead_id: int, status: str) -> str:
+    return f"sla-card:{lead_id}:{status}"
+
+
+def dm_after_event_key(event_id: int) -> str:
+    return f"sla-dm:event:{event_id}"
+
+
+def dm_superseded_key(ts: str) -> str:
+    return f"sla-dm:superseded:{ts}"
+
+
+def dm_late_key(ts: str) -> str:
+    return f"sla-dm:late:{ts}"
+
+
+def digest_key(week: str, trigger: str | None) -> str:
+    """The scheduled digest of a week has no trigger; one posted by hand names how."""
+    return f"digest:{week}" if trigger is None else f"digest:{week}:{trigger}"
+
+
+def digest_part_key(kind: OutboxKind, post_id: int) -> str:
+    return f"{kind}:{post_id}"
+
+
+def survey_dm_key(survey_id: int, user_id: str) -> str:
+    return f"survey:{survey_id}:dm:{user_id}"
+
+
+def survey_reminder_key(survey_id: int, user_id: str) -> str:
+    return f"survey:{survey_id}:remind:{user_id}"
+
+
+def survey_summary_key(survey_id: int) -> str:
+    return f"survey:{survey_id}:summary"
+
+
+def survey_summary_part_key(survey_id: int, part: int) -> str:
+    return f"survey:{survey_id}:summary:part:{part}"
