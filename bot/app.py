@@ -18,15 +18,18 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 import bot.leads.deliveries  # noqa: F401  (registers the lead deliveries with the outbox)
-from bot import feedback, leads, sla, survey
+from bot.feedback import wiring as feedback
+from bot.leads import wiring as leads
 from bot.runtime.deliveries import DeliveryContext
 from bot.runtime.outbox_worker import OutboxWorker
 from bot.runtime.pacing import ChannelPacer
 from bot.runtime.registry import Registry
 from bot.runtime.services import Services
 from bot.settings import Settings
+from bot.sla import wiring as sla
 from bot.slack.directory import Directory
 from bot.slack.errors import slack_error
+from bot.survey import wiring as survey
 from bot.timekeeping.clock import Clock, SystemClock
 from handlers.http.health import make_health_endpoint
 from handlers.http.intake import make_intake_endpoint

@@ -1,4 +1,6 @@
-"""Block Kit's size limits, named once for the renderer that enforces them."""
+"""Block Kit's size limits as Slack documents them (api.slack.com/reference/block-kit), named
+once: the renderer truncates to them and the fake workspace enforces them.
+"""
 
 MAX_HEADER_TEXT = 150
 MAX_SECTION_TEXT = 3000
@@ -6,13 +8,28 @@ MAX_FIELD_TEXT = 2000
 MAX_FIELDS = 10
 MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
-MAX_ID_LENGTH = 255
+MAX_BUTTON_URL = 3000
+MAX_ACTION_ID = 255
+MAX_BLOCK_ID = 255
 MAX_BLOCKS_MESSAGE = 50
 MAX_BLOCKS_VIEW = 100
 MAX_CONTEXT_ELEMENTS = 10
+MAX_ACTIONS_ELEMENTS = 25
 MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
+MAX_OPTIONS = 100
+MAX_OVERFLOW_OPTIONS = 5
+MIN_OVERFLOW_OPTIONS = 2
+MAX_PLACEHOLDER_TEXT = 150
+MAX_INPUT_LABEL = 2000
+MAX_INPUT_HINT = 2000
+MAX_IMAGE_ALT_TEXT = 2000
 MAX_MODAL_TITLE = 24
-MAX_PLACEHOLDER = 150
-MAX_LABEL = 2000
+MAX_MODAL_BUTTON_TEXT = 24
 MAX_PRIVATE_METADATA = 3000
-MAX_MESSAGE_TEXT = 40000
+MAX_CALLBACK_ID = 255
+MAX_EXTERNAL_ID = 255
+# Slack refuses a view payload over 250 kB with `view_too_large`.
+MAX_VIEW_BYTES = 250_000
+# chat.postMessage truncates or refuses (`msg_too_long`) top-level text past this.
+MAX_MESSAGE_TEXT = 40_000

@@ -15,6 +15,7 @@ from typing import Any
 from bot.feedback import metrics
 from bot.feedback.reports import DigestReport, ReasonsReport, SourcesReport, StatsReport
 from bot.settings import TeamConfig
+from bot.sla.policy import is_overdue
 from messages.block_limits import MAX_BLOCKS_MESSAGE
 from messages.slack_message import SlackMessage
 from storage.feedback_models import LeadOutcome
@@ -273,7 +274,7 @@ def lead_message(
         permalink=permalink,
         others=list(others)[:10],
         reason=reason_label(team, lead.rejection_reason) if lead.rejection_reason else None,
-        overdue=lead.state in ("open", "claimed") and lead.due_at is not None and lead.due_at < now,
+        overdue=is_overdue(lead, now),
     )
 
 
@@ -286,7 +287,7 @@ def mine_message(
             {
                 "lead": lead,
                 "url": permalinks.get(lead.id or 0),
-                "overdue": lead.due_at is not None and lead.due_at < now,
+                "overdue": is_overdue(lead, now),
             }
             for lead in leads
         ],

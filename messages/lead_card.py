@@ -3,11 +3,12 @@
 from datetime import datetime
 
 from bot.settings import TeamConfig
+from bot.sla.policy import sla_status
 from messages.ids import ActionId, BlockId
 from messages.metadata import LeadRef
 from messages.rendering import Mrkdwn, number, safe_url
 from messages.slack_message import SlackMessage
-from storage.models import Lead, LeadState
+from storage.models import Lead
 
 FIELD_LABELS = {
     "company": "Company",
@@ -19,20 +20,6 @@ FIELD_LABELS = {
     "score": "Score",
     "email": "Email",
 }
-# A deadline this close counts as "due soon" on the card.
-DUE_SOON_FRACTION = 0.25
-
-
-def sla_status(lead: Lead, now: datetime) -> str:
-    """on_time, due_soon, overdue, or met/closed for leads that no longer wait."""
-    if lead.state not in (LeadState.OPEN, LeadState.CLAIMED) or lead.due_at is None:
-        return "closed"
-    if now >= lead.due_at:
-        return "overdue"
-    window = lead.due_at - (lead.posted_at or lead.created_at)
-    if lead.due_at - now <= window * DUE_SOON_FRACTION:
-        return "due_soon"
-    return "on_time"
 
 
 def card_fields(lead: Lead, team: TeamConfig) -> list[tuple[str, str]]:

@@ -158,8 +158,8 @@ _TEXT_LIMITS = {
     ("modal", "title"): limits.MAX_MODAL_TITLE,
     ("modal", "submit"): limits.MAX_MODAL_TITLE,
     ("modal", "close"): limits.MAX_MODAL_TITLE,
-    ("input", "label"): limits.MAX_LABEL,
-    ("input", "hint"): limits.MAX_LABEL,
+    ("input", "label"): limits.MAX_INPUT_LABEL,
+    ("input", "hint"): limits.MAX_INPUT_HINT,
 }
 
 
@@ -179,7 +179,7 @@ def fit_to_limits(node: Any, limit: int = limits.MAX_MESSAGE_TEXT) -> Any:
         elif key in ("options", "initial_option", "initial_options"):
             result[key] = _fit_options(value)
         elif key == "placeholder":
-            result[key] = fit_to_limits(value, limits.MAX_PLACEHOLDER)
+            result[key] = fit_to_limits(value, limits.MAX_PLACEHOLDER_TEXT)
         elif key == "fields" and kind == "section" and isinstance(value, list):
             result[key] = fit_to_limits(value[: limits.MAX_FIELDS], limits.MAX_FIELD_TEXT)
         elif key == "elements" and kind == "context" and isinstance(value, list):

@@ -31,7 +31,7 @@ from bot.sandbox.fake_slack import (
     block_problems,
     create_fake_slack_app,
 )
-from bot.sandbox.fake_slack import block_limits as limits
+from messages import block_limits as limits
 
 TOKEN = "xoxb-fake-slack-tests"
 SECRET = "fake-slack-signing-secret"

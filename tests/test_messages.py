@@ -8,8 +8,9 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.settings import TeamConfig
+from bot.sla.policy import sla_status
 from messages import block_limits as limits
-from messages.lead_card import lead_card, sla_status
+from messages.lead_card import lead_card
 from messages.metadata import RejectModalMetadata
 from messages.notices import event_reply, notice, refusal, rejection_notice
 from messages.reject_modal import reject_closed_modal, reject_modal

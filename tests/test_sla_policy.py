@@ -10,8 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.settings import SettingsError, SlaConfig, TeamConfig, load_settings
-from bot.sla.policy import SlaPolicy, StepKind, first_sla_step, sla_deadline
-from messages.lead_card import sla_status
+from bot.sla.policy import SlaPolicy, StepKind, sla_status, start_clock
 from storage.database import upgrade_database
 from storage.models import Lead, LeadState
 
@@ -38,14 +37,14 @@ def plan(config: TeamConfig, posted: datetime, due: datetime | None = None) -> l
 
 def test_wall_clock_plan_with_the_default_offsets() -> None:
     posted = berlin(2026, 3, 9, 10, 0)  # Monday
-    assert sla_deadline(posted, team()) == posted + timedelta(hours=24)
+    assert start_clock(posted, team()).due_at == posted + timedelta(hours=24)
     assert plan(team(), posted) == [
         (StepKind.DUE_SOON, "Tue 04:00", None),
         (StepKind.NUDGE, "Tue 06:00", timedelta(hours=4)),
         (StepKind.NUDGE, "Tue 09:00", timedelta(hours=1)),
         (StepKind.BREACH, "Tue 10:00", None),
     ]
-    assert first_sla_step(posted, posted + timedelta(hours=24), team()) == berlin(2026, 3, 10, 4)
+    assert start_clock(posted, team()).next_at == berlin(2026, 3, 10, 4)
 
 
 def test_the_due_soon_step_is_where_the_card_starts_saying_due_soon() -> None:
@@ -60,7 +59,7 @@ def test_the_due_soon_step_is_where_the_card_starts_saying_due_soon() -> None:
 def test_business_hours_plan_friday_evening() -> None:
     config = team(business_hours=OFFICE)
     posted = berlin(2026, 3, 6, 18, 0)  # Friday after closing
-    assert sla_deadline(posted, config) == berlin(2026, 3, 11, 17, 0)
+    assert start_clock(posted, config).due_at == berlin(2026, 3, 11, 17, 0)
     kinds = plan(config, posted)
     assert kinds[1:] == [
         (StepKind.NUDGE, "Wed 13:00", timedelta(hours=4)),
@@ -72,7 +71,7 @@ def test_business_hours_plan_friday_evening() -> None:
 def test_quiet_hours_hold_a_nudge_until_the_next_opening() -> None:
     config = team(respond_within="2h", business_hours=OFFICE)
     posted = berlin(2026, 3, 9, 16, 30)  # Monday: 30 minutes today, 90 tomorrow
-    assert sla_deadline(posted, config) == berlin(2026, 3, 10, 10, 30)
+    assert start_clock(posted, config).due_at == berlin(2026, 3, 10, 10, 30)
     # 4h before is 06:30 (quiet): it waits for 09:00. 1h before is 09:30 (open).
     assert plan(config, posted) == [
         (StepKind.DUE_SOON, "Tue 06:00", None),  # a card update, not a ping: no quiet hours

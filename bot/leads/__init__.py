@@ -3,17 +3,3 @@
 The card's buttons and the reject modal are heard in handlers/slack/lead_actions.py
 and handlers/slack/reject_modal.py; the rules they call live in storage/transitions.py.
 """
-
-from __future__ import annotations
-
-from bot.leads import deliveries
-from bot.runtime.registry import Registry
-from bot.runtime.services import Services
-from storage.kinds import OutboxKind
-
-
-def register(registry: Registry, services: Services) -> None:
-    registry.deliver(OutboxKind.POST_CARD, deliveries.deliver_card)
-    registry.deliver(OutboxKind.UPDATE_CARD, deliveries.deliver_card_update)
-    registry.deliver(OutboxKind.THREAD_REPLY, deliveries.deliver_thread_reply)
-    registry.deliver(OutboxKind.REJECTION_NOTICE, deliveries.deliver_rejection_notice)

@@ -20,7 +20,7 @@ from bot.runtime.deliveries import (
     Sent,
     post_message,
 )
-from bot.sla.policy import first_sla_step, sla_deadline
+from bot.sla.policy import start_clock
 from bot.slack.errors import slack_error
 from bot.slack.permalinks import card_permalink
 from messages.lead_card import lead_card
@@ -42,9 +42,8 @@ async def deliver_card(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     if lead.message_ts:
         return Sent({"channel": lead.channel_id, "ts": lead.message_ts})
     now = ctx.clock.now()
-    lead.posted_at = now
-    lead.due_at = sla_deadline(now, ctx.settings.team)
-    lead.sla_next_at = first_sla_step(now, lead.due_at, ctx.settings.team)
+    clock = start_clock(now, ctx.settings.team)
+    lead.posted_at, lead.due_at, lead.sla_next_at = clock.posted_at, clock.due_at, clock.next_at
     card = lead_card(lead, ctx.settings.team, now)
     posted = await post_message(ctx, ctx.settings.team.channels.leads, **card.as_kwargs())
 

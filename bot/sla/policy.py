@@ -4,8 +4,8 @@ A lead's card is posted at `posted_at`; its deadline is `sla.respond_within`
 later, counted in business time when `sla.business_hours` is set (see
 bot.timekeeping.business_calendar). Between the two the clock has a fixed plan of steps:
 
-- due_soon: the card starts to say "Due soon" (the moment messages.lead_card's
-  sla_status flips), so the card is refreshed;
+- due_soon: the card starts to say "Due soon" (the moment `sla_status` below
+  flips), so the card is refreshed;
 - nudge: one per offset in `sla.nudge_before`, that long (real time) before the
   deadline. A nudge that falls outside business hours waits for the next
   opening, unless that is at or after the deadline; then it keeps its moment.
@@ -33,7 +33,35 @@ from bot.timekeeping.business_calendar import (
     is_business_time,
     next_business_start,
 )
-from messages.lead_card import DUE_SOON_FRACTION
+from storage.models import OPEN_STATES, Lead
+
+# The last quarter of a lead's window counts as "due soon".
+DUE_SOON_FRACTION = 0.25
+
+
+class SlaStatus(StrEnum):
+    """Where a lead stands against its deadline; the one answer to "is it overdue?"."""
+
+    ON_TIME = "on_time"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    # Decided (the deadline was met or missed for good), or never posted.
+    CLOSED = "closed"
+
+
+def sla_status(lead: Lead, now: datetime) -> SlaStatus:
+    if lead.state not in OPEN_STATES or lead.due_at is None:
+        return SlaStatus.CLOSED
+    if now >= lead.due_at:
+        return SlaStatus.OVERDUE
+    window = lead.due_at - (lead.posted_at or lead.created_at)
+    if lead.due_at - now <= window * DUE_SOON_FRACTION:
+        return SlaStatus.DUE_SOON
+    return SlaStatus.ON_TIME
+
+
+def is_overdue(lead: Lead, now: datetime) -> bool:
+    return sla_status(lead, now) is SlaStatus.OVERDUE
 
 
 class StepKind(StrEnum):
@@ -126,11 +154,17 @@ def sla_policy(team: TeamConfig) -> SlaPolicy:
     return policy
 
 
-def sla_deadline(posted_at: datetime, team: TeamConfig) -> datetime:
-    """The response deadline of a lead whose card was posted at `posted_at`."""
-    return sla_policy(team).deadline(posted_at)
+@dataclass(frozen=True)
+class ClockStart:
+    """What a lead's SLA clock starts with when its card is posted."""
+
+    posted_at: datetime
+    due_at: datetime
+    # When the sweep first has work for the lead (its `sla_next_at`).
+    next_at: datetime
 
 
-def first_sla_step(posted_at: datetime, due_at: datetime, team: TeamConfig) -> datetime:
-    """When the SLA sweep first has work for a lead just posted (its `sla_next_at`)."""
-    return sla_policy(team).steps(posted_at, due_at)[0].at
+def start_clock(posted_at: datetime, team: TeamConfig) -> ClockStart:
+    policy = sla_policy(team)
+    due_at = policy.deadline(posted_at)
+    return ClockStart(posted_at, due_at, policy.steps(posted_at, due_at)[0].at)

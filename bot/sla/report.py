@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.settings import TeamConfig
-from bot.sla.policy import StepKind, sla_policy
+from bot.sla.policy import StepKind, is_overdue, sla_policy
 from bot.timekeeping.durations import format_duration
 from storage.models import Lead, LeadState
 
@@ -70,10 +70,10 @@ def sla_rows(leads: list[Lead], team: TeamConfig, now: datetime) -> list[SlaRow]
     for lead in leads:
         if lead.due_at is None:
             left = "-"
-        elif now < lead.due_at:
-            left = format_duration(lead.due_at - now) + " left"
-        else:
+        elif is_overdue(lead, now):
             left = "overdue " + format_duration(now - lead.due_at)
+        else:
+            left = format_duration(lead.due_at - now) + " left"
         rows.append(
             SlaRow(
                 lead=f"#{lead.id} {lead.display_name}",

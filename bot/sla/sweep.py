@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.sla.policy import SlaPolicy, Step, StepKind, sla_policy
+from bot.sla.policy import SlaPolicy, SlaStatus, Step, StepKind, sla_policy
 from bot.timekeeping.durations import format_duration
 from storage.events import record_event
 from storage.kinds import (
@@ -120,7 +120,7 @@ async def take_due_steps(
     if nudges:
         await _nudge(session, lead, nudges[-1], skipped=nudges[:-1], now=now)
     if StepKind.DUE_SOON in kinds:
-        await _refresh_card(session, lead, "due_soon", now=now)
+        await _refresh_card(session, lead, SlaStatus.DUE_SOON, now=now)
     return True
 
 
@@ -165,7 +165,7 @@ async def _breach(session: AsyncSession, lead: Lead, *, now: datetime, sla: SlaC
             "released": bool(sla.reassign_on_breach and owner_id),
         },
     )
-    await _refresh_card(session, lead, "overdue", now=now)
+    await _refresh_card(session, lead, SlaStatus.OVERDUE, now=now)
     if sla.reassign_on_breach and owner_id:
         # The row is ours until commit, so the conditional release cannot miss.
         released = await release_on_breach(session, lead, now=now)
@@ -189,7 +189,9 @@ async def _breach(session: AsyncSession, lead: Lead, *, now: datetime, sla: SlaC
         )
 
 
-async def _refresh_card(session: AsyncSession, lead: Lead, status: str, *, now: datetime) -> None:
+async def _refresh_card(
+    session: AsyncSession, lead: Lead, status: SlaStatus, *, now: datetime
+) -> None:
     """Re-render the card so that it shows "Due soon" / "Overdue" (it is rendered at send time)."""
     await enqueue(
         session,

@@ -18,7 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import block_limits as limits
+from messages import block_limits as limits
+
+from . import block_limits as checks
 from .faults import Fault
 from .models import Call, Channel
 from .workspace import FakeSlackError, FakeWorkspace, ResponseTarget
@@ -196,7 +198,7 @@ def _blocks(args: Args, maximum: int) -> list[dict[str, Any]] | None:
         return None
     if not isinstance(blocks, list):
         raise FakeSlackError("invalid_blocks_format", "blocks must be an array")
-    problems = limits.block_problems(blocks, max_blocks=maximum)
+    problems = checks.block_problems(blocks, max_blocks=maximum)
     if problems:
         raise FakeSlackError("invalid_blocks", *problems)
     return blocks
@@ -459,12 +461,12 @@ def _view_payload(args: Args) -> dict[str, Any]:
     problems: list[str] = []
     if view.get("type") != "modal":
         problems.append("[ERROR] must be modal [json-pointer:/view/type]")
-    problems += limits.text_problems(
+    problems += checks.text_problems(
         view.get("title"), limits.MAX_MODAL_TITLE, "/view/title", plain_only=True
     )
     for button in ("submit", "close"):
         if view.get(button) is not None:
-            problems += limits.text_problems(
+            problems += checks.text_problems(
                 view.get(button), limits.MAX_MODAL_BUTTON_TEXT, f"/view/{button}", plain_only=True
             )
     for key, maximum in (
@@ -473,7 +475,7 @@ def _view_payload(args: Args) -> dict[str, Any]:
         ("external_id", limits.MAX_EXTERNAL_ID),
     ):
         if view.get(key) is not None:
-            problems += limits.length_problems(view[key], maximum, f"/view/{key}")
+            problems += checks.length_problems(view[key], maximum, f"/view/{key}")
     blocks = view.get("blocks")
     if not isinstance(blocks, list):
         problems.append("[ERROR] must be an array [json-pointer:/view/blocks]")
@@ -490,7 +492,7 @@ def _view_payload(args: Args) -> dict[str, Any]:
         )
     if problems:
         raise FakeSlackError("invalid_arguments", *problems)
-    block_problems = limits.block_problems(
+    block_problems = checks.block_problems(
         blocks, max_blocks=limits.MAX_BLOCKS_VIEW, pointer="/view/blocks"
     )
     if block_problems:

@@ -1,7 +1,7 @@
 """Block Kit limits, and the checks the fake workspace runs on every block payload.
 
-The constants are public so the bot's renderer can truncate to the same numbers that
-the fake (and Slack) enforce. Slack rejects a message or view whose blocks break any of
+The numbers live in messages/block_limits.py, the one table the bot's renderer
+truncates to and this fake enforces. Slack rejects a message or view whose blocks break any of
 these with `invalid_blocks`, listing each problem in `response_metadata.messages` as
 "[ERROR] <what> [json-pointer:<where>]"; `block_problems` returns those strings.
 """
@@ -14,41 +14,28 @@ from typing import Any
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
-MAX_HEADER_TEXT = 150
-MAX_SECTION_TEXT = 3000
-MAX_FIELD_TEXT = 2000
-MAX_FIELDS = 10
-MAX_BUTTON_TEXT = 75
-MAX_BUTTON_VALUE = 2000
-MAX_BUTTON_URL = 3000
-MAX_ACTION_ID = 255
-MAX_BLOCK_ID = 255
-MAX_BLOCKS_MESSAGE = 50
-MAX_BLOCKS_VIEW = 100
-MAX_CONTEXT_ELEMENTS = 10
-MAX_ACTIONS_ELEMENTS = 25
-MAX_OPTION_TEXT = 75
-MAX_OPTION_VALUE = 150
-MAX_OPTIONS = 100
-MAX_OVERFLOW_OPTIONS = 5
-MIN_OVERFLOW_OPTIONS = 2
-MAX_PLACEHOLDER_TEXT = 150
-MAX_INPUT_LABEL = 2000
-MAX_INPUT_HINT = 2000
-MAX_IMAGE_ALT_TEXT = 2000
-MAX_MODAL_TITLE = 24
-MAX_MODAL_BUTTON_TEXT = 24
-MAX_PRIVATE_METADATA = 3000
-MAX_CALLBACK_ID = 255
-MAX_EXTERNAL_ID = 255
-# Shorter names for the same limits (messages/block_limits.py spells them this way).
-MAX_ID_LENGTH = MAX_ACTION_ID
-MAX_PLACEHOLDER = MAX_PLACEHOLDER_TEXT
-MAX_LABEL = MAX_INPUT_LABEL
-# Slack refuses a view payload over 250 kB with `view_too_large`.
-MAX_VIEW_BYTES = 250_000
-# chat.postMessage truncates or refuses (`msg_too_long`) top-level text past this.
-MAX_MESSAGE_TEXT = 40_000
+from messages.block_limits import (
+    MAX_ACTION_ID,
+    MAX_ACTIONS_ELEMENTS,
+    MAX_BLOCK_ID,
+    MAX_BUTTON_TEXT,
+    MAX_BUTTON_URL,
+    MAX_BUTTON_VALUE,
+    MAX_CONTEXT_ELEMENTS,
+    MAX_FIELD_TEXT,
+    MAX_FIELDS,
+    MAX_HEADER_TEXT,
+    MAX_IMAGE_ALT_TEXT,
+    MAX_INPUT_HINT,
+    MAX_INPUT_LABEL,
+    MAX_OPTION_TEXT,
+    MAX_OPTION_VALUE,
+    MAX_OPTIONS,
+    MAX_OVERFLOW_OPTIONS,
+    MAX_PLACEHOLDER_TEXT,
+    MAX_SECTION_TEXT,
+    MIN_OVERFLOW_OPTIONS,
+)
 
 KNOWN_BLOCK_TYPES = frozenset(
     {

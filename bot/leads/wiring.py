@@ -1,0 +1,15 @@
+"""How the leads capability wires itself into an app (see bot/app.py)."""
+
+from __future__ import annotations
+
+from bot.leads import deliveries
+from bot.runtime.registry import Registry
+from bot.runtime.services import Services
+from storage.kinds import OutboxKind
+
+
+def register(registry: Registry, services: Services) -> None:
+    registry.deliver(OutboxKind.POST_CARD, deliveries.deliver_card)
+    registry.deliver(OutboxKind.UPDATE_CARD, deliveries.deliver_card_update)
+    registry.deliver(OutboxKind.THREAD_REPLY, deliveries.deliver_thread_reply)
+    registry.deliver(OutboxKind.REJECTION_NOTICE, deliveries.deliver_rejection_notice)
