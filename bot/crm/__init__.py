@@ -1,0 +1,1 @@
+"""CRM clients (placeholder docstring, filled in later)."""
