@@ -15,7 +15,12 @@ from .common import Call, Fault, Faults, SlidingWindow, salesforce_id
 from .hubspot_app import FakeHubSpotServer, create_fake_hubspot_app
 from .hubspot_store import FakeHubSpot, HubSpotError
 from .hubspot_webhooks import HubSpotWebhookSender, Tamper
-from .salesforce_app import FakeSalesforceServer, SalesforceError, create_fake_salesforce_app
+from .salesforce_app import (
+    FakeSalesforceServer,
+    SalesforceError,
+    create_fake_salesforce_app,
+    run_query,
+)
 from .salesforce_outbound import OutboundMessageSender, OutboundTamper, acknowledged
 from .salesforce_store import MQL_STATUS, FakeSalesforce
 
@@ -38,5 +43,6 @@ __all__ = [
     "acknowledged",
     "create_fake_hubspot_app",
     "create_fake_salesforce_app",
+    "run_query",
     "salesforce_id",
 ]

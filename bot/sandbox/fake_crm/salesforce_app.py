@@ -159,26 +159,32 @@ def _sobject(org: FakeSalesforce, request: Request) -> str:
     return match
 
 
-def _query(org: FakeSalesforce, request: Request, body: Any) -> tuple[int, Any]:
-    soql = request.query_params.get("q", "")
-    try:
+def run_query(org: FakeSalesforce, soql: str) -> tuple[int, list[dict[str, Any]]]:
+    """(totalSize, rendered records) for a SOQL query; raises SoqlError like the API would."""
+    with org.lock:
         query = parse(soql)
-        if query.sobject.lower() not in {s.lower() for s in schema.KEY_PREFIXES}:
+        sobject = next((s for s in schema.KEY_PREFIXES if s.lower() == query.sobject.lower()), None)
+        if sobject is None:
             raise SoqlError("INVALID_TYPE", f"sObject type '{query.sobject}' is not supported.")
-        query.sobject = next(s for s in schema.KEY_PREFIXES if s.lower() == query.sobject.lower())
+        query.sobject = sobject
         evaluator = Evaluator(query, org.field_types, org.lookup, org.clock.now(), org.api_version)
         evaluator.check()
-        matched = [
-            r for r in org.records[query.sobject].values() if evaluator.matches(r, query.where)
-        ]
+        matched = [r for r in org.records[sobject].values() if evaluator.matches(r, query.where)]
         matched = evaluator.sort(matched)[query.offset :]
         if query.limit is not None:
             matched = matched[: query.limit]
         if query.count:
-            return 200, {"totalSize": len(matched), "done": True, "records": []}
-        rendered = [evaluator.render(r, query.sobject, r["Id"]) for r in matched]
+            return len(matched), []
+        return len(matched), [evaluator.render(r, sobject, r["Id"]) for r in matched]
+
+
+def _query(org: FakeSalesforce, request: Request, body: Any) -> tuple[int, Any]:
+    try:
+        total, rendered = run_query(org, request.query_params.get("q", ""))
     except SoqlError as exc:
         raise SalesforceError(400, exc.code, exc.message) from exc
+    if not rendered:
+        return 200, {"totalSize": total, "done": True, "records": []}
     return 200, _page(org, request, rendered, 0)
 
 
@@ -303,4 +309,9 @@ class FakeSalesforceServer(BackgroundServer):
         return self
 
 
-__all__ = ["FakeSalesforceServer", "SalesforceError", "create_fake_salesforce_app"]
+__all__ = [
+    "FakeSalesforceServer",
+    "SalesforceError",
+    "create_fake_salesforce_app",
+    "run_query",
+]
