@@ -138,6 +138,23 @@ def test_signature_checker_window_and_inputs() -> None:
     assert verify_webhook_signature("other-secret", "POST", uri, body, stamp, good, NOW)
 
 
+def test_reserved_characters_in_the_uri_are_signed_decoded() -> None:
+    body = b"[]"
+    stamp = str(int(NOW.timestamp() * 1000))
+    signature = _sign("POST", "https://h.example.com/hooks?portal=a:b&x=%20", body, stamp)
+    encoded = "https://h.example.com/hooks?portal=a%3Ab&x=%20"
+    assert verify_webhook_signature(SECRET, "POST", encoded, body, stamp, signature, NOW) is None
+
+
+async def test_sender_signs_reserved_characters_decoded(receiver: Receiver) -> None:
+    portal = FakeHubSpot(client_secret=SECRET)
+    sender = HubSpotWebhookSender(portal, f"{receiver.server.url}/hooks/hubspot?tag=a%3Ab")
+    portal.create_contact({"email": "a@example.com"})
+    response = await sender.asend()
+    assert response.status_code == 200, receiver.problems
+    assert len(receiver.events) == 1
+
+
 def test_event_bodies_must_be_event_arrays() -> None:
     with pytest.raises(WebhookBodyError, match="JSON"):
         parse_webhook_events(b"{nope")

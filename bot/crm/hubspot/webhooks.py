@@ -3,8 +3,10 @@
 HubSpot's "Validating requests" guide (v3): the `X-HubSpot-Signature-v3` header is
 base64(HMAC-SHA256(client secret, method + URI + body + timestamp)), where the
 timestamp is the `X-HubSpot-Request-Timestamp` header in milliseconds since the epoch
-and the URI is the full URL HubSpot called (scheme, host, path and query). Requests
-whose timestamp is older than five minutes must be rejected.
+and the URI is the full URL HubSpot called (scheme, host, path and query) with twelve
+percent-encoded characters decoded first (`%3A : %2F / %3F ? %40 @ %21 ! %24 $ %27 '
+%28 ( %29 ) %2A * %2C , %3B ;`). Requests whose timestamp is older than five minutes
+must be rejected.
 
 An event batch is a JSON array of `{eventId, subscriptionId, portalId, appId,
 occurredAt, subscriptionType, attemptNumber, objectId, changeSource, changeFlag,
@@ -17,12 +19,28 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 MAX_AGE_MS = 5 * 60 * 1000
+_URI_DECODES = {
+    "%3A": ":",
+    "%2F": "/",
+    "%3F": "?",
+    "%40": "@",
+    "%21": "!",
+    "%24": "$",
+    "%27": "'",
+    "%28": "(",
+    "%29": ")",
+    "%2A": "*",
+    "%2C": ",",
+    "%3B": ";",
+}
+_URI_ENCODED = re.compile("|".join(_URI_DECODES), re.IGNORECASE)
 # HubSpot only says to reject old timestamps; one far in the future is as suspect (a
 # replay with a forged clock), so the same window applies both ways.
 MAX_FUTURE_MS = MAX_AGE_MS
@@ -80,7 +98,8 @@ def verify_webhook_signature(
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return "body is not UTF-8"
-    source = f"{method.upper()}{uri}{text}{timestamp}".encode()
+    signed_uri = _URI_ENCODED.sub(lambda m: _URI_DECODES[m.group().upper()], uri)
+    source = f"{method.upper()}{signed_uri}{text}{timestamp}".encode()
     expected = base64.b64encode(hmac.new(secret.encode(), source, hashlib.sha256).digest())
     if not hmac.compare_digest(expected, signature.strip().encode()):
         return "signature does not match"

@@ -4,7 +4,8 @@ The signature is made here independently of the bot's checker (so the two can't 
 a mistake), as HubSpot's "Validating requests" guide describes v3: base64 of
 HMAC-SHA256 with the app's client secret over method + full URI + body + timestamp
 (milliseconds), sent as `X-HubSpot-Signature-v3` with `X-HubSpot-Request-Timestamp`.
-HubSpot sends at most 100 events per request.
+HubSpot decodes twelve reserved characters (`: / ? @ ! $ ' ( ) * , ;`) in the URI
+before signing. HubSpot sends at most 100 events per request.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from enum import StrEnum
 from typing import Any
@@ -22,6 +24,7 @@ import httpx
 from .hubspot_store import FakeHubSpot
 
 MAX_EVENTS_PER_REQUEST = 100
+_RESERVED = frozenset(":/?@!$'()*,;")
 STALE_MS = 6 * 60 * 1000
 
 
@@ -51,7 +54,8 @@ class HubSpotWebhookSender:
         self.timeout = timeout
 
     def sign(self, body: bytes, timestamp_ms: int, *, secret: str | None = None) -> dict[str, str]:
-        source = b"POST" + self.url.encode() + body + str(timestamp_ms).encode()
+        uri = re.sub(r"%([0-9A-Fa-f]{2})", _decode_reserved, self.url)
+        source = b"POST" + uri.encode() + body + str(timestamp_ms).encode()
         key = (secret or self.client_secret).encode()
         signature = base64.b64encode(hmac.new(key, source, hashlib.sha256).digest()).decode()
         return {
@@ -107,3 +111,8 @@ class HubSpotWebhookSender:
         body, headers = self.prepare(batch, tamper=tamper, timestamp_ms=timestamp_ms)
         async with httpx.AsyncClient(timeout=self.timeout) as client:
             return await client.post(self.url, content=body, headers=headers)
+
+
+def _decode_reserved(match: re.Match[str]) -> str:
+    char = chr(int(match.group(1), 16))
+    return char if char in _RESERVED else match.group()
