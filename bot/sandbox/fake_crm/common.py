@@ -125,6 +125,12 @@ class SlidingWindow:
         self._hits: deque[float] = deque()
         self._lock = threading.Lock()
 
+    def used(self, now: float | None = None) -> int:
+        """Requests counted in the current window."""
+        moment = time.monotonic() if now is None else now
+        with self._lock:
+            return sum(1 for hit in self._hits if moment - hit < self.window_seconds)
+
     def hit(self, now: float | None = None) -> Verdict:
         moment = time.monotonic() if now is None else now
         with self._lock:

@@ -4,7 +4,10 @@ One re-entrant lock guards everything; the HTTP layer (`hubspot_app.py`) holds i
 each whole request. Record timestamps come from an injectable clock, so a test can set
 `createdAt` / `lastmodifieddate` exactly and move time to exercise a poller's cursor.
 Every change a helper makes also queues the webhook events HubSpot would send for it
-(`pending_events`), which `HubSpotWebhookSender.send_pending()` delivers.
+(`pending_events`), which `HubSpotWebhookSender.send()` delivers.
+
+Methods whose names start with an underscore (`_new`, `_set`) are the HTTP layer's
+building blocks: they expect the caller to hold `lock` and queue no webhook events.
 """
 
 from __future__ import annotations

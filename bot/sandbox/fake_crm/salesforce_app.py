@@ -227,7 +227,7 @@ def _describe(org: FakeSalesforce, request: Request, body: Any) -> tuple[int, An
 
 def _limits(org: FakeSalesforce, request: Request, body: Any) -> tuple[int, Any]:
     limit = org.request_limit
-    used = len(limit._hits) if limit else len(org.calls())
+    used = limit.used() if limit else len(org.calls())
     top = limit.limit if limit else 15_000
     return 200, {"DailyApiRequests": {"Max": top, "Remaining": max(top - used, 0)}}
 
