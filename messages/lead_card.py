@@ -8,18 +8,7 @@ from messages.ids import ActionId, BlockId
 from messages.metadata import LeadRef
 from messages.rendering import Mrkdwn, number, safe_url
 from messages.slack_message import SlackMessage
-from storage.models import Lead
-
-FIELD_LABELS = {
-    "company": "Company",
-    "title": "Title",
-    "industry": "Industry",
-    "employees": "Employees",
-    "country": "Country",
-    "source": "Source",
-    "score": "Score",
-    "email": "Email",
-}
+from storage.models import CARD_FIELD_LABELS, Lead
 
 
 def card_fields(lead: Lead, team: TeamConfig) -> list[tuple[str, str]]:
@@ -29,7 +18,7 @@ def card_fields(lead: Lead, team: TeamConfig) -> list[tuple[str, str]]:
         if value is None or value == "":
             continue
         fields.append(
-            (FIELD_LABELS[name], number(value) if name in ("employees", "score") else value)
+            (CARD_FIELD_LABELS[name], number(value) if name in ("employees", "score") else value)
         )
     return fields
 

@@ -102,9 +102,5 @@ async def ingest_leads(
     return outcomes
 
 
-async def get_lead(session: AsyncSession, lead_id: int) -> Lead | None:
-    return await session.get(Lead, lead_id)
-
-
 async def count_leads(session: AsyncSession) -> int:
     return (await session.exec(select(func.count()).select_from(Lead))).one()

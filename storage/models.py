@@ -9,6 +9,19 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
 
+# The lead fields a card can show (`card.fields` in app.yaml), with what people call them.
+CARD_FIELD_LABELS = {
+    "company": "Company",
+    "title": "Title",
+    "industry": "Industry",
+    "employees": "Employees",
+    "country": "Country",
+    "source": "Source",
+    "score": "Score",
+    "email": "Email",
+}
+CARD_FIELD_NAMES = tuple(CARD_FIELD_LABELS)
+
 
 class LeadState(StrEnum):
     OPEN = "open"

@@ -81,8 +81,18 @@ def test_secrets_in_app_yaml_are_refused(tmp_path: Path) -> None:
         tmp_path, "channels: {leads: C01, marketing: C02}\nslack:\n  bot_token: xoxb-oops\n"
     )
     found = problems(GOOD_ENV, path)
-    assert list(found) == ["slack.bot_token"]
+    assert list(found) == ["slack.bot_token", "slack"]
     assert "environment" in found["slack.bot_token"]
+    assert found["slack"] == "is not a known setting"
+
+
+def test_a_secret_in_app_yaml_does_not_hide_the_other_problems(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "channels: {leads: C01, marketing: nope}\ntimezone: Mars/Olympus\napi_token: x\n",
+    )
+    found = problems({**GOOD_ENV, "PORT": "http"}, path)
+    assert set(found) == {"api_token", "channels.marketing", "timezone", "PORT"}
 
 
 def test_placeholders_are_refused(tmp_path: Path) -> None:

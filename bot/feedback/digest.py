@@ -33,6 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import DigestConfig
 from bot.timekeeping.periods import Period, digest_week
+from bot.timekeeping.weekdays import WEEKDAYS
 from storage.feedback_models import DigestPost, DigestTrigger
 from storage.kinds import DigestRef, OutboxKind, digest_key, digest_part_key
 from storage.models import OutboxMessage, OutboxState
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SWEEP_EVERY = timedelta(minutes=1)
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def due_week(now: datetime, config: DigestConfig, zone: ZoneInfo) -> Period | None:

@@ -34,11 +34,12 @@ from zoneinfo import ZoneInfo
 
 import holidays as public_holidays
 
+from bot.timekeeping.weekdays import WEEKDAYS
+
 if TYPE_CHECKING:
     from bot.settings import Holidays
 
 IsHoliday = Callable[[date], bool]
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # No schedule in app.yaml leaves a decade without a single working hour; a
 # calendar that does (every day a holiday) is a configuration error, not a loop.
 MAX_DAYS_SEARCHED = 3660

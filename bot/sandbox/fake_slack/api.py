@@ -94,10 +94,6 @@ def method(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def method_names() -> list[str]:
-    return sorted(_METHODS)
-
-
 def call_channel(ws: FakeWorkspace, args: Mapping[str, Any]) -> str | None:
     """The channel a call is about, for faults and the call record."""
     raw = args.get("channel") or args.get("channel_id")

@@ -1,0 +1,39 @@
+"""One settings object: the team's app.yaml and the process environment, validated together.
+
+team.py (with sla.py and survey.py) is the schema of app.yaml; environment.py reads
+the environment and puts both together. The names below are what the rest of the
+bot imports.
+"""
+
+from bot.settings.common import Channels, People
+from bot.settings.environment import (
+    ENVIRONMENT,
+    Problem,
+    Settings,
+    SettingsError,
+    load_settings,
+    missing_for_run,
+)
+from bot.settings.sla import BusinessHours, Holidays, SlaConfig
+from bot.settings.survey import DEFAULT_SURVEY_QUESTIONS, SurveyConfig, SurveyQuestion
+from bot.settings.team import DigestConfig, RejectionReason, TeamConfig
+
+__all__ = [
+    "DEFAULT_SURVEY_QUESTIONS",
+    "ENVIRONMENT",
+    "BusinessHours",
+    "Channels",
+    "DigestConfig",
+    "Holidays",
+    "People",
+    "Problem",
+    "RejectionReason",
+    "Settings",
+    "SettingsError",
+    "SlaConfig",
+    "SurveyConfig",
+    "SurveyQuestion",
+    "TeamConfig",
+    "load_settings",
+    "missing_for_run",
+]

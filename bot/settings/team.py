@@ -1,0 +1,97 @@
+"""Everything in app.yaml: what the team agreed on, safe to commit (secrets are refused).
+
+One section per module where a section is large (sla.py, survey.py); TeamConfig
+puts them together.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+
+from bot.settings.common import Channels, Duration, People, Strict, known_zone, require_unique_ids
+from bot.settings.sla import SlaConfig
+from bot.settings.survey import SurveyConfig
+from bot.timekeeping.weekdays import Weekday
+from storage.models import CARD_FIELD_NAMES
+
+
+class RejectionReason(Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,40}$")]
+    label: Annotated[str, Field(min_length=1, max_length=75)]
+    comment_required: bool = False
+
+
+class IntakeConfig(Strict):
+    dedup_window: Duration = timedelta(days=30)
+
+
+class CardConfig(Strict):
+    fields: list[Literal[CARD_FIELD_NAMES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: [
+            "company",
+            "title",
+            "industry",
+            "employees",
+            "country",
+            "source",
+            "score",
+        ]
+    )
+
+
+DEFAULT_REASONS = [
+    RejectionReason(id="not_icp", label="Not our ideal customer profile"),
+    RejectionReason(id="no_budget", label="No budget or too small"),
+    RejectionReason(id="no_intent", label="No buying intent (student, job seeker, research)"),
+    RejectionReason(id="competitor", label="Competitor or partner"),
+    RejectionReason(id="bad_contact", label="Bad or fake contact data"),
+    RejectionReason(id="existing", label="Existing customer or open deal"),
+    RejectionReason(id="other", label="Other", comment_required=True),
+]
+
+
+class DigestConfig(Strict):
+    """The weekly alignment digest (posted to channels.alignment)."""
+
+    day: Weekday = "mon"
+    at: time = time(9, 0)
+    enabled: bool = True
+
+
+class TeamConfig(Strict):
+    """Everything in app.yaml."""
+
+    channels: Channels
+    timezone: str = "UTC"
+    marketers: People = Field(default_factory=People)
+    admins: People = Field(default_factory=People)
+    rejection_reasons: list[RejectionReason] = Field(
+        default_factory=lambda: list(DEFAULT_REASONS), min_length=1
+    )
+    card: CardConfig = Field(default_factory=CardConfig)
+    intake: IntakeConfig = Field(default_factory=IntakeConfig)
+    sla: SlaConfig = Field(default_factory=SlaConfig)
+    digest: DigestConfig = Field(default_factory=DigestConfig)
+    survey: SurveyConfig = Field(default_factory=SurveyConfig)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return known_zone(value)
+
+    @field_validator("rejection_reasons")
+    @classmethod
+    def _unique_reason_ids(cls, value: list[RejectionReason]) -> list[RejectionReason]:
+        require_unique_ids([r.id for r in value], "reason")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def reason(self, reason_id: str) -> RejectionReason | None:
+        return next((r for r in self.rejection_reasons if r.id == reason_id), None)
