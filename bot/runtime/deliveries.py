@@ -46,7 +46,20 @@ class Drop:
     why: str
 
 
-Outcome = Sent | NotReady | Drop
+@dataclass
+class Failed:
+    """The attempt failed in a way the delivery understands (a CRM's 429, say).
+
+    `retry_in` None means the worker's backoff; `permanent` means a person must fix
+    something (a missing property, a permission): retried slowly, logged as an error.
+    """
+
+    why: str
+    retry_in: timedelta | None = None
+    permanent: bool = False
+
+
+Outcome = Sent | NotReady | Drop | Failed
 
 
 @dataclass

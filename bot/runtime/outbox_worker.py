@@ -15,6 +15,7 @@ from bot.runtime.deliveries import (
     Delivery,
     DeliveryContext,
     Drop,
+    Failed,
     NotReady,
     Sent,
     retry_after_seconds,
@@ -134,6 +135,14 @@ class OutboxWorker:
                 # Kept as a row (state dropped, last_error why) and said in the log.
                 logger.info("outbox %s #%s dropped: %s", message.kind, message_id, outcome.why)
                 await outbox.mark_dropped(session, message_id, now=now, why=outcome.why)
+            elif isinstance(outcome, Failed):
+                delay = outcome.retry_in or backoff(message.attempts)
+                if outcome.permanent:
+                    logger.error("outbox %s #%s: %s", message.kind, message_id, outcome.why)
+                    delay = max(delay, CONFIG_BACKOFF)
+                await outbox.reschedule(
+                    session, message_id, not_before=now + delay, error=outcome.why
+                )
 
     async def _retry_after_error(self, message: OutboxMessage, exc: SlackApiError) -> None:
         status = exc.response.status_code
