@@ -133,7 +133,7 @@ def create_app(
         request_verification_enabled=True,
         raise_error_for_unhandled_request=False,
     )
-    errors.register(bolt)
+    errors.register(bolt, services)
     app_events.register(bolt)
     for capability in CAPABILITIES:
         capability.register(registry, services)
@@ -196,7 +196,7 @@ async def start_background(handoff: HandoffApp) -> None:
 
 
 async def stop_background(handoff: HandoffApp) -> None:
-    handoff.services.registry.jobs.stop()
+    await handoff.services.registry.jobs.stop()
     handoff.services.outbox.stop()
     for task in handoff.background:
         if task.get_name() != "outbox":

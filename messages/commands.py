@@ -1,39 +1,60 @@
-"""Answers of `/leadfeedback` that are about the command itself: help, usage, permissions."""
+"""Answers of `/leadfeedback` that are about the command itself: help, usage, who can."""
 
-from bot.runtime.subcommands import Audience, Subcommand
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
 from bot.settings import TeamConfig
 from messages.rendering import Mrkdwn, mention
 from messages.slack_message import SlackMessage
 
+# However long the argument a person typed, the answer quotes this much of it at most,
+# so the usage line always fits.
+MAX_PROBLEM_CHARS = 300
 
-def _who_can(team: TeamConfig) -> Mrkdwn:
+
+class CommandSpec(Protocol):
+    """What a help or usage answer shows of a subcommand (bot/runtime/subcommands.py)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def usage(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def examples(self) -> list[str]: ...
+    @property
+    def for_everyone(self) -> bool: ...
+
+
+def who_can(team: TeamConfig) -> Mrkdwn:
+    """The marketers and admins, as mentions: who may ask for the numbers."""
     people = [mention(u) for u in [*team.marketers.users, *team.admins.users]]
     if team.marketers.usergroup:
         people.append(Mrkdwn(f"<!subteam^{team.marketers.usergroup}>"))
     if team.admins.usergroup:
         people.append(Mrkdwn(f"<!subteam^{team.admins.usergroup}>"))
-    return Mrkdwn(", ".join(people) if people else "the marketers named in app.yaml")
+    return Mrkdwn(", ".join(people) if people else "the marketers and admins of your team")
 
 
-def command_help(subcommands: list[Subcommand], team: TeamConfig) -> SlackMessage:
+def command_help(subcommands: Sequence[CommandSpec], team: TeamConfig) -> SlackMessage:
     return SlackMessage.from_template(
-        "command_help.json.j2", subcommands=subcommands, who_can=_who_can(team), Audience=Audience
+        "command_help.json.j2", subcommands=subcommands, who_can=who_can(team)
     )
 
 
-def usage_error(subcommand: Subcommand, problem: str) -> SlackMessage:
+def usage_error(subcommand: CommandSpec, problem: str) -> SlackMessage:
     return SlackMessage.from_template(
-        "command_usage.json.j2", subcommand=subcommand, problem=problem
+        "command_usage.json.j2",
+        subcommand=subcommand,
+        problem=problem,
+        max_problem=MAX_PROBLEM_CHARS,
     )
 
 
-def unknown_subcommand(name: str, subcommands: list[Subcommand]) -> SlackMessage:
+def unknown_subcommand(name: str, subcommands: Sequence[CommandSpec]) -> SlackMessage:
     return SlackMessage.from_template(
         "command_unknown.json.j2", name=name, names=[s.name for s in subcommands]
-    )
-
-
-def not_allowed(subcommand: Subcommand, team: TeamConfig) -> SlackMessage:
-    return SlackMessage.from_template(
-        "command_not_allowed.json.j2", subcommand=subcommand, who_can=_who_can(team)
     )

@@ -3,6 +3,12 @@
 from enum import StrEnum
 
 
+class Command(StrEnum):
+    """Slash commands, as the manifest declares them and answers name them."""
+
+    LEADFEEDBACK = "/leadfeedback"
+
+
 class ActionId(StrEnum):
     CLAIM = "lead_claim"
     REJECT = "lead_reject"

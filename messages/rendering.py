@@ -22,6 +22,7 @@ from urllib.parse import quote, urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from messages import block_limits as limits
+from messages.ids import Command
 
 TEMPLATES = Path(__file__).parent / "templates"
 ELLIPSIS = "…"
@@ -119,7 +120,12 @@ def environment() -> Environment:
     )
     env.filters.update(clip=clip, url=safe_url, number=number)
     env.globals.update(
-        mention=mention, link=link, channel_link=channel_link, slack_date=slack_date, limits=limits
+        mention=mention,
+        link=link,
+        channel_link=channel_link,
+        slack_date=slack_date,
+        limits=limits,
+        command=str(Command.LEADFEEDBACK),
     )
     return env
 

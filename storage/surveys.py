@@ -28,16 +28,17 @@ from storage.kinds import (
     survey_summary_key,
 )
 from storage.outbox import enqueue
+from storage.refusals import Refusal
 from storage.survey_models import Survey, SurveyRecipient, SurveyResponse
 
 
-class SurveyClosed(Exception):
+class SurveyClosed(Refusal):
     def __init__(self, survey: Survey) -> None:
         super().__init__(f"survey {survey.month} is closed")
         self.survey = survey
 
 
-class NotARecipient(Exception):
+class NotARecipient(Refusal):
     def __init__(self, survey: Survey, user_id: str) -> None:
         super().__init__(f"{user_id} was not asked in survey {survey.month}")
         self.survey = survey
@@ -260,8 +261,11 @@ async def save_response(
     if survey is None:
         raise LookupError(f"no survey {survey_id}")
     if not is_open(survey, now):
+        # Detached as loaded, so the answer can still read it after the rollback.
+        session.expunge(survey)
         raise SurveyClosed(survey)
     if await recipient_of(session, survey_id, user_id) is None:
+        session.expunge(survey)
         raise NotARecipient(survey, user_id)
     existing = await response_of(session, survey_id, user_id)
     insert = await _insert(session, SurveyResponse)

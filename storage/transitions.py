@@ -23,6 +23,7 @@ from storage.events import record_event
 from storage.kinds import EventKind, EventRef, OutboxKind, rejection_notice_key, reply_key
 from storage.models import Lead, LeadEvent, LeadState
 from storage.outbox import enqueue
+from storage.refusals import Refusal
 from storage.sla import refresh_after_transition
 
 
@@ -33,7 +34,7 @@ class Action(StrEnum):
     REJECT = "reject"
 
 
-class TransitionRefused(Exception):
+class TransitionRefused(Refusal):
     """The lead is not in a state where this person can do this; `lead` is how it is now."""
 
     def __init__(self, action: Action, actor_id: str, lead: Lead | None) -> None:

@@ -109,6 +109,11 @@ def postgres_url(postgres_database: str) -> str:
                 "SELECT tablename FROM pg_tables "
                 "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
             )
+            # A connection a previous test's bot left behind must not hold the TRUNCATE up.
+            await connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
             if tables:
                 names = ", ".join(f'"{t["tablename"]}"' for t in tables)
                 await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")

@@ -12,7 +12,8 @@ from bot.sla.policy import sla_status
 from messages import block_limits as limits
 from messages.lead_card import lead_card
 from messages.metadata import RejectModalMetadata
-from messages.notices import event_reply, notice, refusal, rejection_notice
+from messages.notices import event_reply, notice, rejection_notice
+from messages.refusals import refusal_message
 from messages.reject_modal import reject_closed_modal, reject_modal
 from messages.rendering import Mrkdwn, cut_text, escape_mrkdwn, link, render
 from storage.models import Lead, LeadEvent, LeadState
@@ -178,10 +179,11 @@ def test_notices_are_valid_and_escaped() -> None:
             lead, event, TEAM, "https://handoff-demo.slack.com/archives/C0LEADS/p1000100"
         ),
         notice("plain <b>"),
-        refusal(
+        refusal_message(
             TransitionRefused(
                 Action.CLAIM, "U0REP2", make_lead(state=LeadState.CLAIMED, owner_id="U0REP1")
-            )
+            ),
+            TEAM,
         ),
     ):
         if message.blocks:
@@ -189,9 +191,10 @@ def test_notices_are_valid_and_escaped() -> None:
         assert "<!channel>" not in all_text(message.blocks) + message.text
     reply = event_reply(lead, event, TEAM)
     assert reply.text.startswith(":no_entry_sign: <@U0REP1> rejected this lead: *Other*")
-    claimed = refusal(
+    claimed = refusal_message(
         TransitionRefused(
             Action.CLAIM, "U0REP2", make_lead(state=LeadState.CLAIMED, owner_id="U0REP1")
-        )
+        ),
+        TEAM,
     )
     assert claimed.text == ":information_source: This lead is already claimed by <@U0REP1>."

@@ -75,7 +75,7 @@ def test_only_marketers_and_admins_may_use_it(
     sender: InteractionSender, workspace: FakeWorkspace, database_url: str
 ) -> None:
     for text in ("survey", "survey send", "survey results", "survey export 2026-03"):
-        assert "/leadfeedback survey is for marketers and admins" in said(
+        assert "`/leadfeedback survey` is for marketers and admins" in said(
             ask(sender, workspace, ANA, text)
         )
     assert surveys(database_url) == []

@@ -8,6 +8,8 @@ bot that was down catches up on its first sweep after start.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ class Jobs:
     def __init__(self) -> None:
         self._jobs: dict[str, Job] = {}
         self._scheduler: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[None]] = set()
 
     def add(self, name: str, sweep: Sweep, *, every: timedelta) -> None:
         if name in self._jobs:
@@ -68,18 +71,30 @@ class Jobs:
         scheduler.start()
         self._scheduler = scheduler
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
+        """No new runs; a sweep still running is cancelled and awaited, so that its
+        database session is rolled back and returned before the engine goes away."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        running = list(self._running)
+        for task in running:
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*running, return_exceptions=True)
 
-    @staticmethod
-    def _guarded(job: Job) -> Callable[[], Awaitable[None]]:
+    def _guarded(self, job: Job) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
             try:
                 await job.sweep()
             except Exception:
                 # The next run retries; nothing was half-done because each sweep commits per item.
                 logger.exception("job %s failed", job.name)
+            finally:
+                if task is not None:
+                    self._running.discard(task)
 
         return run

@@ -44,6 +44,10 @@ class Subcommand:
     run: Run
     examples: list[str] = field(default_factory=list)
 
+    @property
+    def for_everyone(self) -> bool:
+        return self.audience is Audience.EVERYONE
+
 
 class Subcommands:
     def __init__(self) -> None:

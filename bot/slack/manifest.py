@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from messages.ids import Command
+
 # Why each scope: chat:write posts and updates cards, answers and DMs; commands
 # receives /leadfeedback; im:write opens DMs for nudges and surveys; users:read
 # and usergroups:read resolve the on-duty reps and marketers; channels:read and
@@ -20,7 +22,7 @@ BOT_SCOPES = [
     "groups:read",
     "files:write",
 ]
-SLASH_COMMAND = "/leadfeedback"
+SLASH_COMMAND = str(Command.LEADFEEDBACK)
 
 
 def app_manifest(base_url: str, *, name: str = "Handoff") -> dict[str, Any]:

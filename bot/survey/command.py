@@ -15,6 +15,7 @@ from bot.slack.errors import slack_error
 from bot.survey.jobs import send_now, team_holidays, user_infos
 from bot.survey.results import SurveyResults, compile_results, export_csv
 from bot.survey.schedule import next_opening
+from messages.ids import Command
 from messages.notices import notice
 from messages.rendering import Mrkdwn, slack_date
 from messages.slack_message import SlackMessage
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+COMMAND = Command.LEADFEEDBACK
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -80,7 +82,7 @@ async def _find(services: Services, month: str | None) -> Survey | None:
 
 def _none_for(month: str | None) -> SlackMessage:
     if month is None:
-        return notice(Mrkdwn("No survey has run yet. `/leadfeedback survey send` starts one now."))
+        return notice(Mrkdwn(f"No survey has run yet. `{COMMAND} survey send` starts one now."))
     return notice(Mrkdwn(f"There was no survey in {month_name(month)}."))
 
 
@@ -152,7 +154,7 @@ async def send(services: Services, user_id: str) -> SlackMessage:
                 f":incoming_envelope: The survey of {month_name(opened.survey.month)} is open: "
                 f"{opened.asked} rep{'s' if opened.asked != 1 else ''} get a DM now. "
                 f"It closes {slack_date(opened.survey.closes_at)}; "
-                "`/leadfeedback survey` shows how it is going."
+                f"`{COMMAND} survey` shows how it is going."
             )
         )
     standing = opened.standing
@@ -167,14 +169,14 @@ async def send(services: Services, user_id: str) -> SlackMessage:
         return notice(
             Mrkdwn(
                 f"The survey of {month_name(standing.month)} is still open until "
-                f"{slack_date(standing.closes_at)}; `/leadfeedback survey` shows how it is going."
+                f"{slack_date(standing.closes_at)}; `{COMMAND} survey` shows how it is going."
             )
         )
     return notice(
         Mrkdwn(
             f"{month_name(standing.month)} already had its survey (closed "
             f"{slack_date(standing.closed_at)}); one survey a month. "
-            f"`/leadfeedback survey results {standing.month}` shows what the reps said."
+            f"`{COMMAND} survey results {standing.month}` shows what the reps said."
         )
     )
 

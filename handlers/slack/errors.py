@@ -1,44 +1,80 @@
-"""The one error handler: refusals become polite private answers, bugs get a reference."""
+"""The one error path: refusals become polite private answers, bugs get a reference.
 
+Every listener is wrapped with `answering_errors(services)`: it acks first (as
+every listener must), and whatever it raises after that is answered here, never
+left to Bolt. In Bolt's async runner an exception raised after ack() can reset
+the ack before the HTTP answer is sent, and Slack would then show the person an
+error; so nothing escapes the wrapper.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.runtime.services import Services
 from handlers.slack.replies import answer_privately
-from messages.notices import notice, refusal
-from messages.rendering import Mrkdwn
-from storage.transitions import TransitionRefused
+from messages.refusals import refusal_message, something_went_wrong
+from storage.refusals import Refusal
 
 logger = logging.getLogger(__name__)
 
-
-def register(app: AsyncApp) -> None:
-    """For errors raised before a listener acks (parsing, middleware)."""
-    app.error(answer_error)
+Listener = Callable[..., Awaitable[None]]
 
 
-async def answer_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
-    """Refusals become polite private answers; anything else is logged with a reference.
+def register(app: AsyncApp, services: Services) -> None:
+    """For errors raised before a listener runs (payload parsing, middleware)."""
 
-    Listeners call this themselves for errors after their ack: in Bolt's async
-    runner an exception raised after ack() can reset the ack before the HTTP
-    answer is sent, and Slack would then show the person an error.
-    """
-    if isinstance(error, TransitionRefused):
-        await answer_privately(client, body, refusal(error))
-        return
-    reference = uuid.uuid4().hex[:8]
-    logger.error("unhandled error (ref %s)", reference, exc_info=error)
-    await answer_privately(
-        client,
-        body,
-        notice(
-            Mrkdwn(
-                f":warning: Something went wrong on our side (ref `{reference}`). "
-                "Please try again; if it keeps happening, give the reference to your Handoff admin."
-            )
-        ),
-    )
+    async def on_error(error: Exception, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await answer_error(services, error, body, client)
+
+    app.error(on_error)
+
+
+def answering_errors(services: Services) -> Callable[[Listener], Listener]:
+    """Wrap a listener that takes `ack`, `body` and `client` (and maybe `respond`)."""
+
+    def wrap(listener: Listener) -> Listener:
+        names = set(inspect.signature(listener).parameters)
+        missing = {"ack", "body", "client"} - names
+        if missing:
+            raise TypeError(f"{listener.__name__} must take {', '.join(sorted(missing))}")
+
+        @functools.wraps(listener)
+        async def guarded(**kwargs: Any) -> None:
+            try:
+                await listener(**kwargs)
+            except Exception as error:
+                ack = kwargs["ack"]
+                if ack.response is None:
+                    await ack()
+                await answer_error(
+                    services, error, kwargs["body"], kwargs["client"], kwargs.get("respond")
+                )
+
+        return guarded
+
+    return wrap
+
+
+async def answer_error(
+    services: Services,
+    error: Exception,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    respond: Callable[..., Awaitable[Any]] | None = None,
+) -> None:
+    if isinstance(error, Refusal):
+        message = refusal_message(error, services.settings.team)
+    else:
+        reference = uuid.uuid4().hex[:8]
+        logger.error("unhandled error (ref %s)", reference, exc_info=error)
+        message = something_went_wrong(reference)
+    await answer_privately(client, body, message, respond=respond)

@@ -3,12 +3,14 @@
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.leads.rejections import rejection_problems
 from bot.runtime.services import Services
+from handlers.slack.errors import answering_errors
 from handlers.slack.payloads import parse_reject_submission
 from messages.ids import BlockId, CallbackId
-from messages.notices import refusal_line
+from messages.refusals import refusal_line
 from messages.reject_modal import reject_closed_modal
 from storage.transitions import TransitionRefused, reject_lead
 
@@ -18,8 +20,9 @@ FIELD_BLOCKS = {"reason": BlockId.REJECT_REASON, "comment": BlockId.REJECT_COMME
 
 def register(app: AsyncApp, services: Services) -> None:
     @app.view(CallbackId.REJECT_MODAL)
+    @answering_errors(services)
     async def on_reject_submitted(
-        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, view: dict[str, Any]
     ) -> None:
         metadata, form = parse_reject_submission(view)
         if metadata is None:
@@ -48,7 +51,10 @@ def register(app: AsyncApp, services: Services) -> None:
                     now=services.clock.now(),
                 )
         except TransitionRefused as refused:
-            await ack(response_action="update", view=reject_closed_modal(refusal_line(refused)))
+            await ack(
+                response_action="update",
+                view=reject_closed_modal(refusal_line(refused, services.settings.team)),
+            )
             return
         await ack()
         services.outbox.wake()

@@ -11,29 +11,31 @@ from bot.runtime.services import Services
 from bot.settings import SurveyQuestion
 from bot.survey.form import read_form
 from bot.survey.results import survey_questions
-from handlers.slack.errors import answer_error
-from handlers.slack.replies import answer_privately
-from messages.notices import notice
+from handlers.slack.errors import answering_errors
+from messages.refusals import refusal_line
 from messages.rendering import Mrkdwn
 from messages.survey import closed_line, month_name, survey_modal, survey_notice_modal, thanks_line
 from messages.survey_ids import SurveyActionId, SurveyCallbackId, SurveyRef, question_block_id
 from storage import surveys
+from storage.refusals import StaleAction
 
-BROKEN_BUTTON = "That button doesn't carry a survey any more; ask an admin to check the bot's logs."
 LOST_SURVEY = "This form lost its survey; close it and click the button in your DM again."
 
 
 def register(app: AsyncApp, services: Services) -> None:
+    guarded = answering_errors(services)
+
     @app.action(SurveyActionId.OPEN)
+    @guarded
     async def on_open(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        try:
-            await _open_modal(services, body, client)
-        except Exception as error:
-            await answer_error(error, body, client)
+        await _open_modal(services, body, client)
 
     @app.view(SurveyCallbackId.MODAL)
-    async def on_submit(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    @guarded
+    async def on_submit(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, view: dict[str, Any]
+    ) -> None:
         await ack(**await _submission_answer(services, body["user"]["id"], view))
 
 
@@ -43,8 +45,7 @@ async def _open_modal(services: Services, body: dict[str, Any], client: AsyncWeb
     user_id = (body.get("user") or {}).get("id")
     trigger_id = body.get("trigger_id")
     if ref is None or not user_id or not trigger_id:
-        await answer_privately(client, body, notice(BROKEN_BUTTON))
-        return
+        raise StaleAction("survey")
     # One quick read before views.open: the trigger is good for three seconds.
     async with services.db.session() as session:
         survey = await surveys.get_survey(session, ref.survey_id)
@@ -110,15 +111,7 @@ async def _submission_answer(
                 now=services.clock.now(),
             )
     except (surveys.SurveyClosed, surveys.NotARecipient) as refused:
-        # `survey`, read above: the refused session rolled back, and its rows with it.
-        local = survey.closes_at.astimezone(services.settings.team.zone)
-        why = (
-            f"This survey closed on {local:%b} {local.day} at {local:%H:%M}; "
-            "answers can no longer be changed."
-            if isinstance(refused, surveys.SurveyClosed)
-            else "This survey was not sent to you, so it can't take your answers."
-        )
-        return _errors({questions[0].id: why})
+        return _errors({questions[0].id: refusal_line(refused, services.settings.team)})
     return {
         "response_action": "update",
         "view": survey_notice_modal(
