@@ -82,10 +82,18 @@ def _blocks(path: Path) -> Iterator[bytes]:
             yield block
 
 
+_NUL_BYTES = (
+    "the file holds NUL bytes: UTF-16 without a byte-order mark, or not a text "
+    "file; save it as UTF-8, or pass --encoding utf-16-le (or utf-16-be)"
+)
+
+
 def _decodes(path: Path, codec: str) -> bool:
     decoder = codecs.getincrementaldecoder(codec)("strict")
     try:
         for block in _blocks(path):
+            if b"\x00" in block:  # valid UTF-8, but no text file holds it
+                raise EncodingUnknown(_NUL_BYTES)
             decoder.decode(block)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
@@ -114,10 +122,7 @@ def _check_windows_1252(path: Path) -> None:
     sample: list[str] = []
     for block in _blocks(path):
         if b"\x00" in block:
-            raise EncodingUnknown(
-                "the file holds NUL bytes: UTF-16 without a byte-order mark, or not a text "
-                "file; save it as UTF-8, or pass --encoding utf-16-le (or utf-16-be)"
-            )
+            raise EncodingUnknown(_NUL_BYTES)
         if _UNDEFINED_1252.intersection(block):
             raise EncodingUnknown(
                 "the file is neither UTF-8 nor Windows-1252/Latin-1; "
