@@ -195,3 +195,20 @@ def test_no_cards_stores_history_without_cards_or_sla(database_url: str) -> None
     for lead in leads:
         assert lead.state == "open"
         assert (lead.posted_at, lead.due_at, lead.sla_next_at, lead.message_ts) == (None,) * 4
+
+
+def test_padding_is_not_a_cell_but_an_extra_value_is(tmp_path: Path) -> None:
+    export = tmp_path / "leads.csv"
+    export.write_text("Email;Company\nana@example.com;Acme;;\nbo@example.com;Bobco;oops\n")
+    database_url = f"sqlite:///{tmp_path}/x.db"
+    result = handoff_import(str(export), database_url=database_url)
+    assert result.exit_code == 1
+    assert "semicolon-separated" in result.output
+    assert "line 3: has more cells than the header has columns" in result.output
+    assert [lead.company for lead in store.leads(database_url)] == ["Acme"]
+
+    workbook = tmp_path / "leads.xlsx"
+    workbook.write_bytes(b"PK\x03\x04")
+    result = handoff_import(str(workbook), database_url=database_url)
+    assert result.exit_code == 2
+    assert "save it as CSV (UTF-8)" in result.output

@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from bot.leads.importing import values
-from bot.leads.importing.columns import ARRIVAL, IGNORE, ColumnPlan, Origin, normalize, plan_columns
+from bot.leads.importing.columns import (
+    ARRIVAL,
+    BUILT_IN,
+    IGNORE,
+    ColumnPlan,
+    Origin,
+    normalize,
+    plan_columns,
+)
 from bot.leads.importing.encoding import Encoding
 
 HEAD_LINES = 50
@@ -66,6 +74,8 @@ def detect_format(path: Path) -> str:
         return "csv"
     if suffix in (".jsonl", ".ndjson", ".json"):
         return "jsonl"
+    if suffix in (".xlsx", ".xls"):
+        raise ImportFileError(f"{path.name}: a workbook; save it as CSV (UTF-8) and import that")
     raise ImportFileError(
         f"{path.name}: cannot tell the format from the extension; use --format csv|jsonl"
     )
@@ -116,7 +126,7 @@ class CsvExport(Export):
             for _, mapping in self._overrides
             for column, target in mapping.items()
             if target == "email"
-        } | {"email", "emailaddress", "primaryemail", "workemail"}
+        } | set(BUILT_IN["email"])
         found: list[tuple[int, int, str, list[str]]] = []
         for delimiter in DELIMITERS:
             for index, row in enumerate(csv.reader(head, delimiter=delimiter)):
@@ -170,7 +180,7 @@ class CsvExport(Export):
 
 def map_row(line: int, cells: list[str], plan: ColumnPlan) -> FileRow:
     """One CSV row as lead fields, `fields` and the arrival text, by the column plan."""
-    if len(cells) > len(plan.columns):
+    if any(cells[len(plan.columns) :]):  # empty trailing cells are spreadsheet padding
         return FileRow(line, None, problem="has more cells than the header has columns")
     data: dict[str, Any] = {}
     extra: dict[str, Any] = {}
