@@ -86,6 +86,13 @@ def test_mapping_option_wins_over_app_yaml_which_wins_over_built_ins(tmp_path: P
 def test_mapping_errors_name_the_key(tmp_path: Path) -> None:
     export = FIXTURES / "webinar_attendees.csv"
     database_url = f"sqlite:///{tmp_path}/x.db"
+    typo = tmp_path / "typo.yaml"
+    typo.write_text("Attendee Email: email\nOrganization Name: company\n")
+    result = handoff_import(
+        str(export), "--mapping", str(typo), "--dry-run", database_url=database_url
+    )
+    assert "not in this file (--mapping): Organization Name" in result.output
+
     bad = tmp_path / "mapping.json"
     bad.write_text(json.dumps({"Attendee Email": "email", "Role": "job"}))
     result = handoff_import(str(export), "--mapping", str(bad), database_url=database_url)

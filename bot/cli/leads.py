@@ -142,6 +142,9 @@ def _print_columns(export: Export) -> None:
         ignored = ", ".join(c.header for c in plan.ignored())
         out.print(f"  into fields: {into_fields or '(none)'}", markup=False)
         out.print(f"  ignored: {ignored or '(none)'}", markup=False)
+        if plan.not_found:
+            missing = ", ".join(plan.not_found)
+            out.print(f"  not in this file (--mapping): {missing}", markup=False)
         if not plan.fills("created_at"):
             out.print("  no creation date column: leads arrive now", markup=False)
     skipped = export.skipped

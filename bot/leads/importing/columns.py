@@ -142,6 +142,9 @@ class Column:
 @dataclass(frozen=True)
 class ColumnPlan:
     columns: list[Column] = field(default_factory=list)
+    # Columns --mapping names that this file lacks: a typo, or the wrong mapping file.
+    # (app.yaml's mapping serves every file, so its misses are not worth a word.)
+    not_found: list[str] = field(default_factory=list)
 
     def mapped(self) -> list[Column]:
         return [c for c in self.columns if c.target in TARGETS]
@@ -177,6 +180,7 @@ def plan_columns(
     their header as their key in `fields`. Two columns explicitly mapped to
     one field are an error (which value would win is a guess).
     """
+    overrides = list(overrides)
     explicit = _explicit(overrides)
     targets: dict[int, tuple[str, Origin | None]] = {}
     taken: dict[str, int] = {}
@@ -201,9 +205,17 @@ def plan_columns(
         if target not in taken and index not in targets:
             targets[index] = (target, Origin.BUILT_IN)
             taken[target] = index
+    present = {normalize(name) for name in header}
+    not_found = [
+        column
+        for origin, mapping in overrides
+        if origin is Origin.OPTION
+        for column in mapping
+        if normalize(column) not in present
+    ]
     columns = []
     for index, name in enumerate(header):
         key = name.strip() or f"column {index + 1}"
         target, origin = targets.get(index, (FIELDS_PREFIX + key, None))
         columns.append(Column(index, name, target, origin))
-    return ColumnPlan(columns)
+    return ColumnPlan(columns, not_found)
