@@ -6,18 +6,20 @@ name "FirstName" are one column to us.
 
 Where the built-in names come from:
 - HubSpot's contacts export: the header row of a real "all contacts" export
-  (hubspot-crm-exports-all-contacts-2023-02-21.csv, quoted in a public script
-  that checks it): "Record ID", "First Name", "Last Name", "Email", "Company
-  Name", "Job Title", "Industry", "Number of Employees", "Company size",
-  "Country/Region", "Original Source", "HubSpot Score", "Create Date",
-  "Lead Status", "Lifecycle Stage", … HubSpot's import guide
-  (knowledge.hubspot.com, "Set up your import files") names the same labels.
+  (hubspot-crm-exports-all-contacts-2023-02-21.csv, quoted in full by a public
+  script that checks it): "Record ID", "First Name", "Last Name", "Email",
+  "Company Name", "Company size", "Job Title", "Industry", "Number of
+  Employees", "Country/Region", "Original Source", "HubSpot Score", "Create
+  Date", "Lead Status", "Lifecycle Stage", … HubSpot's knowledge base ("Set up
+  your import files") shows the same labels as column headers.
 - Salesforce: the Lead object's field labels in the Salesforce Field Reference
-  (developer.salesforce.com, "Lead"): Company, Country, Created Date, Email,
-  Industry, Title, First Name, Last Name, Lead Source, Lead Status, No. of
-  Employees; lead reports add "Lead ID" and "Company / Account", and a Data
-  Loader export uses the API names (Id, LeadSource, NumberOfEmployees,
-  CreatedDate), which normalise to keys listed here too.
+  (developer.salesforce.com, "Lead": Company, Country, Created Date, Industry,
+  Title, …) and its API names (LeadSource, NumberOfEmployees, Status, on
+  Salesforce's "Sales Lead Resource Mapping" page), which a Data Loader export
+  uses as headers and which normalise to keys listed here. The lead report
+  labels "Lead ID", "Lead Source", "Lead Status", "No. of Employees" and
+  "Company / Account" are what Salesforce's lead reports show; public code that
+  reads such exports uses the same names.
 """
 
 from __future__ import annotations
