@@ -29,6 +29,19 @@ class IntakeConfig(Strict):
     dedup_window: Duration = timedelta(days=30)
 
 
+class ImportConfig(Strict):
+    """`handoff import`: export column name → lead field, fields.KEY or ignore."""
+
+    mapping: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("mapping")
+    @classmethod
+    def _known_targets(cls, value: dict[str, str]) -> dict[str, str]:
+        from bot.leads.importing.columns import check_mapping  # the importer owns the names
+
+        return check_mapping(value, "")
+
+
 class CardConfig(Strict):
     fields: list[Literal[CARD_FIELD_NAMES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: [
@@ -77,6 +90,7 @@ class TeamConfig(Strict):
     sla: SlaConfig = Field(default_factory=SlaConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
     survey: SurveyConfig = Field(default_factory=SurveyConfig)
+    import_: ImportConfig = Field(default_factory=ImportConfig, alias="import")
 
     @field_validator("timezone")
     @classmethod
