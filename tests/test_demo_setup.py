@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import signal
@@ -18,8 +19,8 @@ import yaml
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.sandbox.demo.clock import DemoTime
 from bot.sandbox.demo.samples import load_samples, sample_variant
-from bot.sandbox.demo.server import DemoTime
 from bot.sandbox.demo.team import DEMO_TEAM, demo_team
 from bot.sandbox.fake_slack import FakeWorkspace
 from bot.timekeeping.clock import ManualClock
@@ -86,6 +87,47 @@ def test_demo_time_maps_real_moments_to_the_bots_time() -> None:
     assert demo_time.at(later) == later + 90000
     assert demo_time.at(before) == before  # earlier messages keep the time they had
     assert demo_time.version == 2 and demo_time.offset == 90000
+
+
+# The demo's modules, lowest first: each may import only those before it.
+DEMO_LAYERS = (
+    "samples",
+    "team",
+    "clock",
+    "context",
+    "state",
+    "routes",
+    "server",
+    "__init__",
+)
+
+
+def _demo_imports(source: str) -> set[str]:
+    """The demo modules a module imports, at any depth (TYPE_CHECKING blocks included)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level == 0 and not module.startswith("bot.sandbox.demo"):
+                continue
+            inside = module.removeprefix("bot.sandbox.demo").lstrip(".")
+            if inside:
+                found.add(inside.split(".")[0])
+            else:
+                found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("bot.sandbox.demo."):
+                    found.add(alias.name.split(".")[3])
+    return found
+
+
+def test_the_demos_imports_point_one_way() -> None:
+    package = ROOT / "bot" / "sandbox" / "demo"
+    assert {path.stem for path in package.glob("*.py")} == set(DEMO_LAYERS)
+    for rank, name in enumerate(DEMO_LAYERS):
+        imported = _demo_imports((package / f"{name}.py").read_text())
+        assert imported <= set(DEMO_LAYERS[:rank]), f"{name}.py imports {imported}"
 
 
 def test_demo_refuses_a_port_in_use() -> None:

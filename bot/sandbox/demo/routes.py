@@ -25,7 +25,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -37,10 +37,8 @@ from starlette.staticfiles import StaticFiles
 from bot.slack.manifest import SLASH_COMMAND
 from bot.timekeeping.durations import parse_duration
 
+from .context import Demo
 from .state import INLINE_IMAGE_TYPES, PERSON_IDS, page_state
-
-if TYPE_CHECKING:
-    from .server import Demo
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,39 @@
+"""The running demo's parts, which the page's state, its API and the server share.
+
+Kept apart from server.py so that imports in this package point one way:
+clock ← context ← state ← routes ← server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import uvicorn
+
+from bot.app import HandoffApp
+from bot.runtime.services import Services
+from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender
+
+from .clock import DemoTime
+from .samples import SampleFeeder
+
+
+@dataclass
+class Demo:
+    url: str
+    workspace: FakeWorkspace
+    time: DemoTime
+    sender: InteractionSender
+    samples: SampleFeeder
+    team_source: str
+    handoff: HandoffApp = field(init=False)
+    server: uvicorn.Server | None = None
+
+    @property
+    def services(self) -> Services:
+        return self.handoff.services
+
+    @property
+    def version(self) -> int:
+        """Goes up whenever the page may look different: a Slack change or a fast-forward."""
+        return self.workspace.version + self.time.version
