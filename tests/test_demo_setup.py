@@ -185,7 +185,8 @@ def test_handoff_demo_serves_the_page_and_feeds_sample_leads(tmp_path: Path) -> 
 
 def test_the_page_script_never_parses_data_as_html() -> None:
     """The renderer's safety rests on building the DOM with textContent; keep it that way."""
-    static = ROOT / "bot" / "demo" / "static"
+    static = ROOT / "bot" / "sandbox" / "demo" / "static"
+    assert {"app.js", "render.js"} <= {p.name for p in static.glob("*.js")}
     forbidden = re.compile(
         r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|\beval\(|new Function\("
         r"|createContextualFragment|DOMParser"
