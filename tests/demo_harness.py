@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlmodel import select
@@ -20,16 +22,28 @@ from bot.sandbox.fake_slack import Message
 from storage.models import Lead
 from tests.harness import wait_for
 
-LEADS, MARKETING = "C0LEADS", "C0MKTG"
+LEADS, MARKETING, ALIGNMENT = "C0LEADS", "C0MKTG", "C0ALIGN"
 ANA, BEN, MARIA, MARK = "U0REP1", "U0REP2", "U0MGR", "U0MKT"
+BERLIN = ZoneInfo("Europe/Berlin")
+# Sunday 1 February 2026, 07:00 in Berlin: the next day is digest day (Monday 09:00) and
+# the first business day of February, when the month's survey opens (10:00).
+SUNDAY_MORNING = datetime(2026, 2, 1, 7, 0, tzinfo=BERLIN).astimezone(UTC)
 
 
 class DemoServer:
-    def __init__(self, database_url: str, *, config_path: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        config_path: str | Path | None = None,
+        start: datetime | None = None,
+    ) -> None:
         self._sock = listening_socket("127.0.0.1", 0)
         self.port = self._sock.getsockname()[1]
         self.database_url = database_url
-        self.demo: Demo = build_demo(database_url, port=self.port, config_path=config_path)
+        self.demo: Demo = build_demo(
+            database_url, port=self.port, config_path=config_path, start=start
+        )
         self.url = self.demo.url
         self.workspace = self.demo.workspace
         self._loop: asyncio.AbstractEventLoop | None = None

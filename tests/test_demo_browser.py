@@ -7,10 +7,9 @@ skipped, except where HANDOFF_REQUIRE_BROWSER=1 (CI), where they fail.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,16 @@ import pytest
 
 from bot.sandbox.demo.samples import load_samples
 from messages.ids import ActionId, BlockId
-from tests.demo_harness import ANA, BEN, MARK, MARKETING, DemoServer
+from tests.demo_harness import (
+    ALIGNMENT,
+    ANA,
+    BEN,
+    MARIA,
+    MARK,
+    MARKETING,
+    SUNDAY_MORNING,
+    DemoServer,
+)
 from tests.harness import wait_for
 
 pytestmark = pytest.mark.browser
@@ -105,9 +113,10 @@ class Visitor:
         return expect(locator)
 
 
-@pytest.fixture
-def visitor(browser: Any, demo: DemoServer) -> Iterator[Visitor]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+@contextmanager
+def visiting(browser: Any, demo: DemoServer, *, width: int = 1400, height: int = 900) -> Any:
+    """A fresh tab (and storage) on `demo`; fails the test if the page threw."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     seen = Visitor(page=page, demo=demo)
@@ -118,9 +127,17 @@ def visitor(browser: Any, demo: DemoServer) -> Iterator[Visitor]:
 
     page.on("dialog", on_dialog)
     page.on("pageerror", lambda error: seen.errors.append(str(error)))
-    yield seen
-    context.close()
+    try:
+        yield seen
+    finally:
+        context.close()
     assert seen.errors == [], "the page threw JavaScript errors"
+
+
+@pytest.fixture
+def visitor(browser: Any, demo: DemoServer) -> Iterator[Visitor]:
+    with visiting(browser, demo) as seen:
+        yield seen
 
 
 def test_claim_refusal_and_rejection_through_the_page(visitor: Visitor, demo: DemoServer) -> None:
@@ -194,27 +211,31 @@ def test_leadfeedback_from_the_message_box(visitor: Visitor) -> None:
     expect(visitor.ephemerals()).to_have_count(0)
 
 
-def test_fast_forward_a_day_moves_the_clock_and_runs_the_jobs(
-    visitor: Visitor, demo: DemoServer
-) -> None:
-    page, expect = visitor.page, visitor.expect
-    swept: list[datetime] = []
+@pytest.fixture
+def sunday(sqlite_url: str, tmp_path: Path) -> Iterator[DemoServer]:
+    """A demo whose clock starts at 07:00 on a Sunday in Berlin (see SUNDAY_MORNING)."""
+    with DemoServer(
+        sqlite_url, config_path=tmp_path / "no-app.yaml", start=SUNDAY_MORNING
+    ) as server:
+        yield server
 
-    async def probe(services: Any) -> None:
-        swept.append(services.clock.now())
 
-    # The SLA, digest and survey sweeps run too; the nudge DM has its own test below.
-    demo.demo.services.jobs.add("probe", probe, every=timedelta(hours=1))
-    visitor.open(ANA)
-    expect(page.locator("#demo-clock")).to_have_attribute("data-now", re.compile(r"^\d+$"))
-    before = int(page.get_attribute("#demo-clock", "data-now"))
-    page.click("#ff-day")
-    expect(page.locator("#demo-offset")).to_have_text("1d ahead")
-    expect(page.locator(".toast").first).to_contain_text("Clock moved 1 day")
-    expect(page.locator(".toast").first).to_contain_text("probe ✓")
-    after = int(page.get_attribute("#demo-clock", "data-now"))
-    assert 86400 <= after - before < 86400 + 60
-    assert len(swept) == 1 and swept[0].timestamp() >= before + 86400
+def test_a_day_from_sunday_morning_shows_mondays_digest(browser: Any, sunday: DemoServer) -> None:
+    with visiting(browser, sunday) as visitor:
+        page, expect = visitor.page, visitor.expect
+        visitor.open(MARIA)
+        expect(page.locator("#demo-clock")).to_contain_text("Sun, Feb 1, 7:0")
+        page.click("#ff-day")
+        # Not Monday 07:00, two hours before the digest: the day's posts are due on landing.
+        expect(page.locator("#demo-clock")).to_contain_text("Mon, Feb 2, 10:0")
+        expect(page.locator("#demo-offset")).to_have_text("1d 3h ahead")
+        alignment = page.locator(f'.sidebar-item[data-channel="{ALIGNMENT}"]')
+        expect(alignment.locator(".badge")).to_be_visible()
+        alignment.click()
+        expect(page.locator("#messages .day-divider")).to_have_text("Monday 2 February")
+        digest = visitor.cards().first
+        expect(digest.locator(".bk-header")).to_contain_text("Weekly lead digest · 2026-W05")
+        expect(digest.locator(".msg-time")).to_have_text("9:00 AM")
 
 
 def test_fast_forward_to_the_nudge_shows_it_in_the_reps_dm(

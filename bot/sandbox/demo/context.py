@@ -1,7 +1,7 @@
 """The running demo's parts, which the page's state, its API and the server share.
 
 Kept apart from server.py so that imports in this package point one way:
-clock ← context ← state ← routes ← server.
+clock ← context ← state, fastforward ← routes ← server.
 """
 
 from __future__ import annotations

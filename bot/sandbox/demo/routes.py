@@ -14,6 +14,7 @@ is POSTed to the bot's intake API with the demo's intake token.
     POST /demo/api/command          {"as", "channel", "text"}: "/leadfeedback …" or a message
     POST /demo/api/lead             {"index"?}: the next sample lead (or sample `index`)
     POST /demo/api/fast-forward     {"by": "1h" | "1d" | …}: move the bot's clock, run the jobs
+                                    at each moment on the way (see fastforward.py)
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from bot.slack.manifest import SLASH_COMMAND
 from bot.timekeeping.durations import parse_duration
 
 from .context import Demo
+from .fastforward import fast_forward as walk_clock
 from .state import INLINE_IMAGE_TYPES, PERSON_IDS, page_state
 
 logger = logging.getLogger(__name__)
@@ -227,19 +229,7 @@ def demo_routes(demo: Demo) -> list[BaseRoute]:
         }
 
     async def fast_forward(body: FastForwardIn) -> dict[str, Any]:
-        services = demo.services
-        now = demo.time.fast_forward(parse_duration(body.by))
-        ran = []
-        for name in services.jobs.names:
-            # One failing sweep must not keep the others from running.
-            try:
-                await services.jobs.run(name, services)
-                ran.append({"name": name, "ok": True})
-            except Exception as exc:
-                logger.exception("demo fast-forward: job %s failed", name)
-                ran.append({"name": name, "ok": False, "error": type(exc).__name__})
-        services.outbox.wake()
-        return {"ok": True, "now": now.timestamp(), "jobs": ran}
+        return await walk_clock(demo, parse_duration(body.by))
 
     api = [
         Route("/state", state, methods=["GET"]),

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import uvicorn
@@ -39,8 +40,12 @@ def build_demo(
     port: int,
     host: str = DEFAULT_HOST,
     config_path: str | Path | None = None,
+    start: datetime | None = None,
 ) -> Demo:
-    """The demo app for a server on host:port (bind the socket first; see listening_socket)."""
+    """The demo app for a server on host:port (bind the socket first; see listening_socket).
+
+    The bot's clock runs in real time from now, or from `start` (tests pick a weekday).
+    """
     url = f"http://{host}:{port}"
     fake_url = url + FAKE_SLACK_PREFIX
     workspace = FakeWorkspace.seeded(bot_token=DEMO_BOT_TOKEN)
@@ -49,7 +54,7 @@ def build_demo(
     settings = demo_settings(
         team.team, database_url=database_url, api_url=f"{fake_url}/api/", port=port
     )
-    clock = ManualClock(running=True)
+    clock = ManualClock(start, running=True)
     demo = Demo(
         url=url,
         workspace=workspace,
