@@ -308,6 +308,12 @@ def test_the_renderer_draws_a_faithful_subset_and_labels_the_rest(visitor: Visit
     assert out["dateOther"] == "Dec 30, 2025"
     assert out["dateBad"] == "the fallback"
     assert out["emoji"] == "✅ :constructor: :no_such_emoji:"
+    # Slack's block quotes: ">" or the escaped "&gt;" at a line's start; ">>>" quotes the rest.
+    assert out["quotes"] == (
+        '<span class="mrkdwn">before<blockquote class="quote">quoted <b>b</b>\nalso'
+        '</blockquote>after <code class="code">&gt; no</code>\n<pre class="pre">&gt; in pre\n'
+        '</pre><blockquote class="quote">rest\nmore</blockquote></span>'
+    )
     assert out["header"] == "A & B 🎉"
     assert out["unsupported"] == [
         "[unsupported element: timepicker]",

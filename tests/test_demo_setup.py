@@ -171,6 +171,30 @@ def test_the_demos_imports_point_one_way() -> None:
         assert imported <= set(DEMO_LAYERS[:rank]), f"{name}.py imports {imported}"
 
 
+SHORTCODE = re.compile(r":([a-z][a-z0-9_+-]*):")
+
+
+def test_the_page_draws_every_emoji_the_bot_writes() -> None:
+    """A shortcode missing from render.js's table shows as text (":thread:" did)."""
+    script = (ROOT / "bot" / "sandbox" / "demo" / "static" / "render.js").read_text()
+    table = script[script.index("export const EMOJI = {") :]
+    drawn = set(re.findall(r'"?([a-z0-9_+-]+)"?:\s*"', table[: table.index("};")]))
+    sources = [
+        *(ROOT / "messages").rglob("*.j2"),
+        *(ROOT / "messages").rglob("*.py"),
+        *(ROOT / "bot").rglob("*.py"),
+        *(ROOT / "handlers").rglob("*.py"),
+    ]
+    used = {
+        name
+        for path in sources
+        if "sandbox" not in path.parts
+        for name in SHORTCODE.findall(path.read_text())
+    }
+    assert {"thread", "rotating_light", "white_check_mark"} <= used  # the scan finds them
+    assert used - drawn == set()
+
+
 def test_demo_refuses_a_port_in_use() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
