@@ -6,10 +6,7 @@ skipped, except where HANDOFF_REQUIRE_BROWSER=1 (CI), where they fail.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,112 +23,31 @@ from tests.demo_harness import (
     MARKETING,
     SUNDAY_MORNING,
     DemoServer,
+    Visitor,
+    chromium,
+    visiting,
 )
 from tests.harness import wait_for
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-REQUIRE_BROWSER = os.environ.get("HANDOFF_REQUIRE_BROWSER") == "1"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-TIMEOUT_MS = 10_000
 
 # What the message-box test types after /leadfeedback, and a phrase of the answer.
 # Switch to ("stats", <a phrase of the stats answer>) once the stats subcommand lands.
 LEADFEEDBACK_ARGS, LEADFEEDBACK_ANSWER = "stats 7d", "Lead funnel"
 
 
-def _no_browser(reason: str) -> None:
-    if REQUIRE_BROWSER:
-        pytest.fail(f"{reason}; HANDOFF_REQUIRE_BROWSER=1 requires the browser tests", False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _no_browser(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
-        _no_browser("the playwright package is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-            )
-        except Error as exc:
-            _no_browser(f"Chromium at {CHROMIUM} did not start: {exc}")
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
 def demo(sqlite_url: str, tmp_path: Path) -> Iterator[DemoServer]:
     with DemoServer(sqlite_url, config_path=tmp_path / "no-app.yaml") as server:
         yield server
-
-
-@dataclass
-class Visitor:
-    """One browser tab on the demo, with everything the page did that a test must see."""
-
-    page: Any
-    demo: DemoServer
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def open(self, user: str) -> None:
-        self.page.goto(f"{self.demo.url}/?as={user}")
-        self.expect(self.page.locator("body")).to_have_attribute("data-as", user)
-
-    def act_as(self, user: str) -> None:
-        self.page.select_option("#as", user)
-        self.expect(self.page.locator("body")).to_have_attribute("data-as", user)
-
-    def message(self, ts: str) -> Any:
-        return self.page.locator(f'#messages .msg[data-ts="{ts}"]')
-
-    def ephemerals(self) -> Any:
-        return self.page.locator("#messages .msg.ephemeral")
-
-    def cards(self) -> Any:
-        return self.page.locator("#messages .msg:not(.ephemeral)")
-
-    @staticmethod
-    def expect(locator: Any) -> Any:
-        from playwright.sync_api import expect
-
-        return expect(locator)
-
-
-@contextmanager
-def visiting(browser: Any, demo: DemoServer, *, width: int = 1400, height: int = 900) -> Any:
-    """A fresh tab (and storage) on `demo`; fails the test if the page threw."""
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    seen = Visitor(page=page, demo=demo)
-
-    def on_dialog(dialog: Any) -> None:
-        seen.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.on("pageerror", lambda error: seen.errors.append(str(error)))
-    try:
-        yield seen
-    finally:
-        context.close()
-    assert seen.errors == [], "the page threw JavaScript errors"
 
 
 @pytest.fixture
