@@ -68,7 +68,7 @@ def test_the_page_is_served_with_a_strict_content_security_policy(demo: DemoServ
     assert '<script type="module" src="/demo/static/app.js">' in page.text
     policy = page.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
-    for name in ("app.js", "render.js", "style.css"):
+    for name in ("app.js", "render.js", "focus.js", "style.css"):
         assert httpx.get(f"{demo.url}/demo/static/{name}").status_code == 200
 
 

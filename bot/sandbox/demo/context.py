@@ -6,6 +6,7 @@ clock ← context ← state, fastforward ← routes ← server.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -28,6 +29,8 @@ class Demo:
     team_source: str
     handoff: HandoffApp = field(init=False)
     server: uvicorn.Server | None = None
+    # One fast-forward at a time: two tabs' walks would interleave their stops.
+    walking: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def services(self) -> Services:

@@ -50,6 +50,11 @@ JOB_WORDS = {
 
 async def fast_forward(demo: Demo, by: timedelta) -> dict[str, Any]:
     """Walk the bot's clock forward by `by` (see the module doc); what the page shows."""
+    async with demo.walking:
+        return await _walk(demo, by)
+
+
+async def _walk(demo: Demo, by: timedelta) -> dict[str, Any]:
     services = demo.services
     team = services.settings.team
     target = landing(team, demo.time.now(), by)
