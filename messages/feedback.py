@@ -17,6 +17,7 @@ from bot.feedback.reports import DigestReport, ReasonsReport, SourcesReport, Sta
 from bot.settings import TeamConfig
 from bot.sla.policy import is_overdue
 from messages.block_limits import MAX_BLOCKS_MESSAGE
+from messages.rendering import counted
 from messages.slack_message import SlackMessage
 from storage.feedback_models import LeadOutcome
 from storage.models import Lead, LeadEvent
@@ -145,7 +146,7 @@ def stats_message(report: StatsReport) -> SlackMessage:
         source=report.source,
         empty=current.empty,
         previous_mqls=previous.mqls,
-        summary=f"{current.mqls:,} MQLs, {percent(current.acceptance_rate)} accepted",
+        summary=f"{counted(current.mqls, 'MQL')}, {percent(current.acceptance_rate)} accepted",
         funnel=_funnel_fields(current, previous),
         timings=[
             (
@@ -319,7 +320,7 @@ def digest_main(report: DigestReport, team: TeamConfig) -> SlackMessage:
         timezone=team.timezone,
         empty=current.empty,
         previous_empty=previous.empty,
-        summary=f"{current.mqls:,} MQLs, {percent(current.acceptance_rate)} accepted",
+        summary=f"{counted(current.mqls, 'MQL')}, {percent(current.acceptance_rate)} accepted",
         fields=[
             ("MQLs", f"{current.mqls:,}  {change(current.mqls, previous.mqls)}"),
             (
@@ -337,8 +338,13 @@ def digest_main(report: DigestReport, team: TeamConfig) -> SlackMessage:
             if top_reason
             else None
         ),
+        # With no accepted lead the template says so rather than crown a 0% source.
         best_source=(
-            {"name": source_label(best.source), "rate": percent(best.acceptance_rate)}
+            {
+                "name": source_label(best.source),
+                "rate": percent(best.acceptance_rate),
+                "accepted": best.accepted,
+            }
             if best
             else None
         ),

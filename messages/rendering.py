@@ -107,6 +107,27 @@ def number(value: Any) -> str:
     return str(value)
 
 
+def noun(count: int | None, singular: str, plural: str | None = None) -> str:
+    """The noun that agrees with `count`: "lead" for 1, "leads" for 0 or 2.
+
+    The one rule for counts in messages; `plural` is for nouns that don't just add
+    an s ("opportunities"). Templates: `*{{ n }}* {{ n | noun('rep') }}`.
+    """
+    return singular if count == 1 else (plural or f"{singular}s")
+
+
+def counted(count: int | None, singular: str, plural: str | None = None) -> str:
+    """A count and its noun: "1 lead", "2 leads", "1,204 MQLs" (`{{ n | counted('lead') }}`)."""
+    return f"{number(count or 0)} {noun(count, singular, plural)}"
+
+
+def block_quote(text: Any) -> Mrkdwn:
+    """Untrusted text as a mrkdwn block quote: Slack quotes one line per `>`, so every line
+    of a multi-line comment gets its own (the text itself is escaped here)."""
+    lines = ("" if text is None else str(text)).splitlines() or [""]
+    return Mrkdwn("\n".join(f"> {escape_mrkdwn(line)}" for line in lines))
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -118,7 +139,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(clip=clip, url=safe_url, number=number)
+    env.filters.update(
+        clip=clip, url=safe_url, number=number, noun=noun, counted=counted, quote=block_quote
+    )
     env.globals.update(
         mention=mention,
         link=link,

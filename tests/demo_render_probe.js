@@ -51,6 +51,7 @@ async () => {
     dateOther: md("<!date^1767088800^{date_short_pretty}|fallback>").textContent,
     dateBad: md("<!date^soon^{date}|the fallback>").textContent,
     emoji: md(":white_check_mark: :constructor: :no_such_emoji:").textContent,
+    quotes: html(md("before\n> quoted *b*\n&gt;also\nafter `> no`\n```\n> in pre\n```\n>>> rest\nmore")),
     header: blocks.querySelector(".bk-header").textContent,
     unsupported: [...blocks.querySelectorAll(".bk-unsupported")].map((n) => n.textContent),
     primary: blocks.querySelector('[data-action-id="yes"]').className,

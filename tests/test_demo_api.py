@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +68,7 @@ def test_the_page_is_served_with_a_strict_content_security_policy(demo: DemoServ
     assert '<script type="module" src="/demo/static/app.js">' in page.text
     policy = page.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
-    for name in ("app.js", "render.js", "style.css"):
+    for name in ("app.js", "render.js", "focus.js", "style.css"):
         assert httpx.get(f"{demo.url}/demo/static/{name}").status_code == 200
 
 
@@ -189,34 +188,6 @@ def test_message_box_runs_the_slash_command_or_posts_a_message(demo: DemoServer)
     assert said.status_code == 200
     (message,) = [m for m in demo.state(ANA)["messages"][MARKETING] if not m["ephemeral"]]
     assert (message["user"], message["text"], message["bot"]) == (MARK, "Hi *team*", False)
-
-
-def test_fast_forward_moves_the_bots_clock_and_runs_every_job(demo: DemoServer) -> None:
-    services = demo.demo.services
-    seen: list[datetime] = []
-
-    async def probe() -> None:
-        seen.append(services.clock.now())
-
-    async def broken() -> None:
-        raise RuntimeError("a feature's sweep failed")
-
-    services.registry.jobs.add("broken", broken, every=timedelta(hours=1))
-    services.registry.jobs.add("probe", probe, every=timedelta(hours=1))
-    before = demo.state(ANA)["now"]
-
-    answer = demo.post("fast-forward", {"by": "1d"}).json()
-    jobs = {job["name"]: job for job in answer["jobs"]}
-    assert jobs["broken"] == {"name": "broken", "ok": False, "error": "RuntimeError"}
-    assert jobs["probe"] == {"name": "probe", "ok": True}
-    assert all(job["ok"] for name, job in jobs.items() if name != "broken"), "every real job ran"
-    assert answer["now"] - before >= 86400
-    assert seen and seen[0].timestamp() - before >= 86400
-    state = demo.state(ANA)
-    assert state["offset"] == 86400 and state["now"] - before >= 86400
-    assert demo.post("fast-forward", {"by": "1h"}).json()["now"] - answer["now"] >= 3600
-    for bad in ("0h", "32d", "soon"):
-        assert demo.post("fast-forward", {"by": bad}).status_code == 422
 
 
 def test_messages_are_stamped_with_the_demo_time(demo: DemoServer) -> None:

@@ -6,11 +6,7 @@ skipped, except where HANDOFF_REQUIRE_BROWSER=1 (CI), where they fail.
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,52 +14,34 @@ import pytest
 
 from bot.sandbox.demo.samples import load_samples
 from messages.ids import ActionId, BlockId
-from tests.demo_harness import ANA, BEN, MARK, MARKETING, DemoServer
+from tests.demo_harness import (
+    ALIGNMENT,
+    ANA,
+    BEN,
+    MARIA,
+    MARK,
+    MARKETING,
+    SUNDAY_MORNING,
+    DemoServer,
+    Visitor,
+    chromium,
+    visiting,
+)
 from tests.harness import wait_for
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-REQUIRE_BROWSER = os.environ.get("HANDOFF_REQUIRE_BROWSER") == "1"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-TIMEOUT_MS = 10_000
 
 # What the message-box test types after /leadfeedback, and a phrase of the answer.
 # Switch to ("stats", <a phrase of the stats answer>) once the stats subcommand lands.
 LEADFEEDBACK_ARGS, LEADFEEDBACK_ANSWER = "stats 7d", "Lead funnel"
 
 
-def _no_browser(reason: str) -> None:
-    if REQUIRE_BROWSER:
-        pytest.fail(f"{reason}; HANDOFF_REQUIRE_BROWSER=1 requires the browser tests", False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _no_browser(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import Error, sync_playwright
-    except ImportError:
-        _no_browser("the playwright package is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-            )
-        except Error as exc:
-            _no_browser(f"Chromium at {CHROMIUM} did not start: {exc}")
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -72,55 +50,10 @@ def demo(sqlite_url: str, tmp_path: Path) -> Iterator[DemoServer]:
         yield server
 
 
-@dataclass
-class Visitor:
-    """One browser tab on the demo, with everything the page did that a test must see."""
-
-    page: Any
-    demo: DemoServer
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def open(self, user: str) -> None:
-        self.page.goto(f"{self.demo.url}/?as={user}")
-        self.expect(self.page.locator("body")).to_have_attribute("data-as", user)
-
-    def act_as(self, user: str) -> None:
-        self.page.select_option("#as", user)
-        self.expect(self.page.locator("body")).to_have_attribute("data-as", user)
-
-    def message(self, ts: str) -> Any:
-        return self.page.locator(f'#messages .msg[data-ts="{ts}"]')
-
-    def ephemerals(self) -> Any:
-        return self.page.locator("#messages .msg.ephemeral")
-
-    def cards(self) -> Any:
-        return self.page.locator("#messages .msg:not(.ephemeral)")
-
-    @staticmethod
-    def expect(locator: Any) -> Any:
-        from playwright.sync_api import expect
-
-        return expect(locator)
-
-
 @pytest.fixture
 def visitor(browser: Any, demo: DemoServer) -> Iterator[Visitor]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    seen = Visitor(page=page, demo=demo)
-
-    def on_dialog(dialog: Any) -> None:
-        seen.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.on("pageerror", lambda error: seen.errors.append(str(error)))
-    yield seen
-    context.close()
-    assert seen.errors == [], "the page threw JavaScript errors"
+    with visiting(browser, demo) as seen:
+        yield seen
 
 
 def test_claim_refusal_and_rejection_through_the_page(visitor: Visitor, demo: DemoServer) -> None:
@@ -194,29 +127,31 @@ def test_leadfeedback_from_the_message_box(visitor: Visitor) -> None:
     expect(visitor.ephemerals()).to_have_count(0)
 
 
-def test_fast_forward_a_day_moves_the_clock_and_runs_the_jobs(
-    visitor: Visitor, demo: DemoServer
-) -> None:
-    page, expect = visitor.page, visitor.expect
-    swept: list[datetime] = []
+@pytest.fixture
+def sunday(sqlite_url: str, tmp_path: Path) -> Iterator[DemoServer]:
+    """A demo whose clock starts at 07:00 on a Sunday in Berlin (see SUNDAY_MORNING)."""
+    with DemoServer(
+        sqlite_url, config_path=tmp_path / "no-app.yaml", start=SUNDAY_MORNING
+    ) as server:
+        yield server
 
-    services = demo.demo.services
 
-    async def probe() -> None:
-        swept.append(services.clock.now())
-
-    # The SLA, digest and survey sweeps run too; the nudge DM has its own test below.
-    services.registry.jobs.add("probe", probe, every=timedelta(hours=1))
-    visitor.open(ANA)
-    expect(page.locator("#demo-clock")).to_have_attribute("data-now", re.compile(r"^\d+$"))
-    before = int(page.get_attribute("#demo-clock", "data-now"))
-    page.click("#ff-day")
-    expect(page.locator("#demo-offset")).to_have_text("1d ahead")
-    expect(page.locator(".toast").first).to_contain_text("Clock moved 1 day")
-    expect(page.locator(".toast").first).to_contain_text("probe ✓")
-    after = int(page.get_attribute("#demo-clock", "data-now"))
-    assert 86400 <= after - before < 86400 + 60
-    assert len(swept) == 1 and swept[0].timestamp() >= before + 86400
+def test_a_day_from_sunday_morning_shows_mondays_digest(browser: Any, sunday: DemoServer) -> None:
+    with visiting(browser, sunday) as visitor:
+        page, expect = visitor.page, visitor.expect
+        visitor.open(MARIA)
+        expect(page.locator("#demo-clock")).to_contain_text("Sun, Feb 1, 7:0")
+        page.click("#ff-day")
+        # Not Monday 07:00, two hours before the digest: the day's posts are due on landing.
+        expect(page.locator("#demo-clock")).to_contain_text("Mon, Feb 2, 10:0")
+        expect(page.locator("#demo-offset")).to_have_text("1d 3h ahead")
+        alignment = page.locator(f'.sidebar-item[data-channel="{ALIGNMENT}"]')
+        expect(alignment.locator(".badge")).to_be_visible()
+        alignment.click()
+        expect(page.locator("#messages .day-divider")).to_have_text("Monday 2 February")
+        digest = visitor.cards().first
+        expect(digest.locator(".bk-header")).to_contain_text("Weekly lead digest · 2026-W05")
+        expect(digest.locator(".msg-time")).to_have_text("9:00 AM")
 
 
 def test_fast_forward_to_the_nudge_shows_it_in_the_reps_dm(
@@ -289,6 +224,12 @@ def test_the_renderer_draws_a_faithful_subset_and_labels_the_rest(visitor: Visit
     assert out["dateOther"] == "Dec 30, 2025"
     assert out["dateBad"] == "the fallback"
     assert out["emoji"] == "✅ :constructor: :no_such_emoji:"
+    # Slack's block quotes: ">" or the escaped "&gt;" at a line's start; ">>>" quotes the rest.
+    assert out["quotes"] == (
+        '<span class="mrkdwn">before<blockquote class="quote">quoted <b>b</b>\nalso'
+        '</blockquote>after <code class="code">&gt; no</code>\n<pre class="pre">&gt; in pre\n'
+        '</pre><blockquote class="quote">rest\nmore</blockquote></span>'
+    )
     assert out["header"] == "A & B 🎉"
     assert out["unsupported"] == [
         "[unsupported element: timepicker]",

@@ -140,7 +140,7 @@ def test_reasons_and_sources(asker: InteractionSender, workspace: FakeWorkspace)
     assert sources.index("*ads*") < sources.index("*webinar*") < sources.index("(no source)")
     assert "*ads* · 4 MQLs · *0%* accepted · median response 1h" in sources
     assert "3 opportunities · 2 won · EUR 12,000.50 · USD 700" in sources
-    assert "(no source)* · 1 MQLs · *\u2013* accepted" in sources
+    assert "(no source)* · 1 MQL · *\u2013* accepted" in sources
 
 
 def test_one_leads_timeline_with_its_card(

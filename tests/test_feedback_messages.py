@@ -228,6 +228,57 @@ def test_the_digest_leads_with_numbers_and_keeps_details_for_the_thread() -> Non
     assert "<!channel>" not in details
 
 
+def source_row(source: str, mqls: int, accepted: int, rejected: int) -> metrics.SourceRow:
+    return metrics.SourceRow(source, mqls=mqls, accepted=accepted, rejected=rejected)
+
+
+def test_the_best_source_is_one_with_accepted_leads() -> None:
+    none_accepted = digest_report(
+        funnel(mqls=2, rejected=2), by_acceptance=[source_row("ebook", 2, 0, 2)]
+    )
+    main = valid(views.digest_main(none_accepted, TEAM_CONFIG))
+    assert "No source had an accepted lead this week." in main
+    assert "Best source" not in main and "(0% accepted)" not in main
+    some = digest_report(
+        funnel(mqls=3, accepted=1, rejected=2),
+        by_acceptance=[source_row("webinar", 2, 1, 1), source_row("ebook", 1, 0, 1)],
+    )
+    assert "Best source: *webinar* (50% accepted)" in valid(views.digest_main(some, TEAM_CONFIG))
+
+
+def test_counts_of_one_read_as_one() -> None:
+    one = digest_report(
+        funnel(mqls=1, rejected=1),
+        by_acceptance=[source_row("ebook", 1, 0, 1)],
+        overdue=metrics.LeadList(1, [lead()]),
+        reasons=[
+            metrics.ReasonRow("other", 1, 1.0, [metrics.Comment(1, "E-book\nonly", "U0REP1", NOW)])
+        ],
+    )
+    main = valid(views.digest_main(one, TEAM_CONFIG))
+    assert "1 MQL, 0% accepted" in main and "Open past the deadline: 1 lead" in main
+    assert "1 MQLs" not in main and "1 leads" not in main
+    details = valid(views.digest_details(one, TEAM_CONFIG, permalinks={}))
+    assert "0% of 1 MQL" in details and "1 MQLs" not in details
+    assert "> E-book\\n> only" in details  # every line of the comment is quoted
+    empty_but_overdue = digest_report(funnel(), overdue=metrics.LeadList(1, [lead()]))
+    assert "Still open past the deadline: 1 older lead" in valid(
+        views.digest_main(empty_but_overdue, TEAM_CONFIG)
+    )
+    stats = valid(views.stats_message(StatsReport(WEEK, None, funnel(mqls=1), funnel())))
+    assert "1 MQL, " in stats
+    rows = [metrics.ReasonRow("other", 1, 1.0, [])]
+    assert "1 lead rejected" in valid(
+        views.reasons_message(ReasonsReport(WEEK, None, rows), TEAM_CONFIG)
+    )
+    table = metrics.SourcesTable([source_row("ebook", 1, 0, 1)], 1)
+    sources = valid(views.sources_message(SourcesReport(WEEK, table), TEAM_CONFIG))
+    assert "1 source" in sources and "*ebook* · 1 MQL ·" in sources
+    assert "1 sources" not in sources
+    sent = valid(views.export_sent_message("x.csv", 1, "week 2025-W10", "Europe/Berlin"))
+    assert "1 lead from" in sent
+
+
 def test_an_empty_week_says_no_leads_this_week() -> None:
     main = valid(views.digest_main(digest_report(funnel()), TEAM_CONFIG))
     assert "No leads this week." in main and "0%" not in main

@@ -15,7 +15,16 @@ from messages.metadata import RejectModalMetadata
 from messages.notices import event_reply, notice, rejection_notice
 from messages.refusals import refusal_message
 from messages.reject_modal import reject_closed_modal, reject_modal
-from messages.rendering import Mrkdwn, cut_text, escape_mrkdwn, link, render
+from messages.rendering import (
+    Mrkdwn,
+    block_quote,
+    counted,
+    cut_text,
+    escape_mrkdwn,
+    link,
+    noun,
+    render,
+)
 from storage.models import Lead, LeadEvent, LeadState
 from storage.transitions import Action, TransitionRefused
 
@@ -148,6 +157,26 @@ def test_escaping_rules() -> None:
     assert link("javascript:alert(1)", "x") == "x"
     assert render("notice.json.j2", text=Mrkdwn("<@U1>"))["text"] == "<@U1>"
     assert render("notice.json.j2", text="<@U1>")["text"] == "&lt;@U1&gt;"
+
+
+def test_counts_agree_with_their_nouns() -> None:
+    assert [counted(n, "lead") for n in (0, 1, 2, 1204)] == [
+        "0 leads",
+        "1 lead",
+        "2 leads",
+        "1,204 leads",
+    ]
+    assert counted(1, "opportunity", "opportunities") == "1 opportunity"
+    assert counted(3, "opportunity", "opportunities") == "3 opportunities"
+    assert noun(1, "rep") == "rep" and noun(None, "rep") == "reps"
+    assert counted(None, "MQL") == "0 MQLs"
+
+
+def test_a_block_quote_quotes_every_line_and_escapes_it() -> None:
+    assert block_quote("Only the e-book\n<!channel> & more") == (
+        "> Only the e-book\n> &lt;!channel&gt; &amp; more"
+    )
+    assert block_quote(None) == "> "
 
 
 def test_reject_modal_is_a_valid_view_with_every_reason() -> None:

@@ -91,6 +91,13 @@ def test_the_escalation_names_the_lead_and_its_claimer() -> None:
     assert "Nobody has claimed it" in all_text(escalation(make_lead(), unclaimed, None).blocks)
 
 
+def test_the_escalation_says_why_in_words_not_a_config_key() -> None:
+    breach = LeadEvent(lead_id=42, kind="breached", at=NOW, detail={"owner_id": None})
+    shown = all_text(escalation(make_lead(), breach, PERMALINK).blocks)
+    assert "the team's contact for missed response deadlines" in shown
+    assert "sla." not in shown and "escalate_to" not in shown
+
+
 def test_hostile_lead_values_ping_nobody_in_sla_messages() -> None:
     lead = make_lead(
         first_name=HOSTILE, last_name=None, company=HOSTILE, title=HOSTILE, email="x@example.com"

@@ -14,6 +14,7 @@ is POSTed to the bot's intake API with the demo's intake token.
     POST /demo/api/command          {"as", "channel", "text"}: "/leadfeedback …" or a message
     POST /demo/api/lead             {"index"?}: the next sample lead (or sample `index`)
     POST /demo/api/fast-forward     {"by": "1h" | "1d" | …}: move the bot's clock, run the jobs
+                                    at each moment on the way (see fastforward.py)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -37,10 +38,9 @@ from starlette.staticfiles import StaticFiles
 from bot.slack.manifest import SLASH_COMMAND
 from bot.timekeeping.durations import parse_duration
 
+from .context import Demo
+from .fastforward import fast_forward as walk_clock
 from .state import INLINE_IMAGE_TYPES, PERSON_IDS, page_state
-
-if TYPE_CHECKING:
-    from .server import Demo
 
 logger = logging.getLogger(__name__)
 
@@ -128,25 +128,30 @@ class FastForwardIn(_Body):
         return value
 
 
-def demo_routes(demo: Demo) -> list[BaseRoute]:
-    async def index(request: Request) -> Response:
+class DemoApi:
+    """The page's endpoints, on the running demo."""
+
+    def __init__(self, demo: Demo) -> None:
+        self.demo = demo
+
+    async def index(self, request: Request) -> Response:
         return FileResponse(STATIC / "index.html", headers=PAGE_HEADERS)
 
-    async def state(request: Request) -> Response:
+    async def state(self, request: Request) -> Response:
         user = request.query_params.get("as", "")
         if user not in PERSON_IDS:
             return _error(400, f"as must be one of {sorted(PERSON_IDS)}")
-        return JSONResponse(page_state(demo, user), headers={"Cache-Control": "no-store"})
+        return JSONResponse(page_state(self.demo, user), headers={"Cache-Control": "no-store"})
 
-    async def events(request: Request) -> Response:
+    async def events(self, request: Request) -> Response:
         return StreamingResponse(
-            _changes(demo),
+            _changes(self.demo),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
-    async def file(request: Request) -> Response:
-        found = demo.workspace.file(request.path_params["file_id"])
+    async def file(self, request: Request) -> Response:
+        found = self.demo.workspace.file(request.path_params["file_id"])
         if found is None or found.content is None:
             return _error(404, "no such file")
         inline = found.mimetype in INLINE_IMAGE_TYPES
@@ -163,8 +168,8 @@ def demo_routes(demo: Demo) -> list[BaseRoute]:
             },
         )
 
-    async def click(body: ClickIn) -> dict[str, Any]:
-        response = await demo.sender.aclick(
+    async def click(self, body: ClickIn) -> dict[str, Any]:
+        response = await self.demo.sender.aclick(
             user=body.user,
             channel=body.channel,
             action_id=body.action_id,
@@ -174,14 +179,14 @@ def demo_routes(demo: Demo) -> list[BaseRoute]:
         )
         return _bot_answer(response)
 
-    async def submit(body: SubmitIn) -> dict[str, Any]:
-        response = await demo.sender.asubmit_view(
+    async def submit(self, body: SubmitIn) -> dict[str, Any]:
+        response = await self.demo.sender.asubmit_view(
             user=body.user, view_id=body.view_id, values=body.values
         )
         return _bot_answer(response)
 
-    async def close_view(body: CloseViewIn) -> dict[str, Any]:
-        ws = demo.workspace
+    async def close_view(self, body: CloseViewIn) -> dict[str, Any]:
+        ws = self.demo.workspace
         view = ws.view(body.view_id)
         if view is None or view.user_id != body.user:
             raise DemoApiError(404, f"{body.user} has no view {body.view_id}")
@@ -191,29 +196,29 @@ def demo_routes(demo: Demo) -> list[BaseRoute]:
             ws._close_view(view.id)
         return {"ok": True}
 
-    async def command(body: CommandIn) -> dict[str, Any]:
+    async def command(self, body: CommandIn) -> dict[str, Any]:
         text = body.text.strip()
         if not text:
             raise DemoApiError(422, "Type a message or /leadfeedback help.")
-        channel = demo.workspace.channel(body.channel)
+        channel = self.demo.workspace.channel(body.channel)
         if channel is None or body.user not in channel.members:
             raise DemoApiError(404, f"{body.user} is not in a channel {body.channel}")
         if not text.startswith("/"):
-            message = demo.workspace.post_as_user(body.channel, body.user, text)
+            message = self.demo.workspace.post_as_user(body.channel, body.user, text)
             return {"ok": True, "ts": message.ts}
         name, _, rest = text.partition(" ")
         if name not in COMMANDS:
             raise DemoApiError(
                 422, f"{name} is not a command in this workspace. Try {SLASH_COMMAND} help."
             )
-        response = await demo.sender.aslash_command(
+        response = await self.demo.sender.aslash_command(
             user=body.user, channel=body.channel, command=name, text=rest.strip()
         )
         return _bot_answer(response)
 
-    async def lead(body: SampleIn) -> dict[str, Any]:
+    async def lead(self, body: SampleIn) -> dict[str, Any]:
         try:
-            sent = await demo.samples.send(body.index)
+            sent = await self.demo.samples.send(body.index)
         except IndexError as exc:
             raise DemoApiError(422, str(exc)) from None
         name = " ".join(p for p in (sent.lead.get("first_name"), sent.lead.get("last_name")) if p)
@@ -228,35 +233,26 @@ def demo_routes(demo: Demo) -> list[BaseRoute]:
             },
         }
 
-    async def fast_forward(body: FastForwardIn) -> dict[str, Any]:
-        services = demo.services
-        now = demo.time.fast_forward(parse_duration(body.by))
-        ran = []
-        for name in services.registry.jobs.names:
-            # One failing sweep must not keep the others from running.
-            try:
-                await services.registry.jobs.run(name)
-                ran.append({"name": name, "ok": True})
-            except Exception as exc:
-                logger.exception("demo fast-forward: job %s failed", name)
-                ran.append({"name": name, "ok": False, "error": type(exc).__name__})
-        services.outbox.wake()
-        return {"ok": True, "now": now.timestamp(), "jobs": ran}
+    async def fast_forward(self, body: FastForwardIn) -> dict[str, Any]:
+        return await walk_clock(self.demo, parse_duration(body.by))
 
-    api = [
-        Route("/state", state, methods=["GET"]),
-        Route("/events", events, methods=["GET"]),
-        Route("/files/{file_id}", file, methods=["GET"]),
-        Route("/click", _json_endpoint(ClickIn, click), methods=["POST"]),
-        Route("/submit", _json_endpoint(SubmitIn, submit), methods=["POST"]),
-        Route("/close-view", _json_endpoint(CloseViewIn, close_view), methods=["POST"]),
-        Route("/command", _json_endpoint(CommandIn, command), methods=["POST"]),
-        Route("/lead", _json_endpoint(SampleIn, lead), methods=["POST"]),
-        Route("/fast-forward", _json_endpoint(FastForwardIn, fast_forward), methods=["POST"]),
+
+def demo_routes(demo: Demo) -> list[BaseRoute]:
+    api = DemoApi(demo)
+    endpoints = [
+        Route("/state", api.state, methods=["GET"]),
+        Route("/events", api.events, methods=["GET"]),
+        Route("/files/{file_id}", api.file, methods=["GET"]),
+        Route("/click", _json_endpoint(ClickIn, api.click), methods=["POST"]),
+        Route("/submit", _json_endpoint(SubmitIn, api.submit), methods=["POST"]),
+        Route("/close-view", _json_endpoint(CloseViewIn, api.close_view), methods=["POST"]),
+        Route("/command", _json_endpoint(CommandIn, api.command), methods=["POST"]),
+        Route("/lead", _json_endpoint(SampleIn, api.lead), methods=["POST"]),
+        Route("/fast-forward", _json_endpoint(FastForwardIn, api.fast_forward), methods=["POST"]),
     ]
     return [
-        Route("/", index, methods=["GET"]),
-        Mount("/demo/api", routes=api),
+        Route("/", api.index, methods=["GET"]),
+        Mount("/demo/api", routes=endpoints),
         Mount("/demo/static", app=StaticFiles(directory=STATIC)),
     ]
 

@@ -12,20 +12,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import uvicorn
 from starlette.routing import Mount
 
-from bot.app import HandoffApp, create_app
-from bot.runtime.services import Services
+from bot.app import create_app
 from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender, create_fake_slack_app
 from bot.timekeeping.clock import ManualClock
 
+from .clock import DemoTime
+from .context import Demo
+from .routes import demo_routes
 from .samples import SampleFeeder
 from .team import DEMO_BOT_TOKEN, DEMO_INTAKE_TOKEN, DEMO_SIGNING_SECRET, demo_settings, demo_team
 
@@ -34,75 +34,18 @@ FAKE_SLACK_PREFIX = "/fake-slack"
 DEFAULT_HOST = "127.0.0.1"
 
 
-class DemoTime:
-    """The bot's clock in the demo: real time plus what the visitor fast-forwarded.
-
-    The fake workspace stamps messages with real time; `at` maps such a moment to the
-    demo time it was then, so the page shows each message at the bot's time.
-    """
-
-    def __init__(self, clock: ManualClock) -> None:
-        self.clock = clock
-        # (real epoch from which, seconds ahead of real time), oldest first.
-        self._shifts: list[tuple[float, float]] = [(0.0, 0.0)]
-
-    @property
-    def version(self) -> int:
-        return len(self._shifts) - 1
-
-    @property
-    def offset(self) -> float:
-        return self._shifts[-1][1]
-
-    def now(self) -> datetime:
-        return self.clock.now()
-
-    def fast_forward(self, delta: timedelta) -> datetime:
-        now = self.clock.advance(delta)
-        self._shifts.append((time.time(), self.offset + delta.total_seconds()))
-        return now
-
-    def at(self, real_epoch: float) -> float:
-        """The demo time (epoch seconds) at real moment `real_epoch`."""
-        offset = 0.0
-        for since, shift in self._shifts:
-            if since > real_epoch:
-                break
-            offset = shift
-        return real_epoch + offset
-
-
-@dataclass
-class Demo:
-    url: str
-    workspace: FakeWorkspace
-    time: DemoTime
-    sender: InteractionSender
-    samples: SampleFeeder
-    team_source: str
-    handoff: HandoffApp = field(init=False)
-    server: uvicorn.Server | None = None
-
-    @property
-    def services(self) -> Services:
-        return self.handoff.services
-
-    @property
-    def version(self) -> int:
-        """Goes up whenever the page may look different: a Slack change or a fast-forward."""
-        return self.workspace.version + self.time.version
-
-
 def build_demo(
     database_url: str,
     *,
     port: int,
     host: str = DEFAULT_HOST,
     config_path: str | Path | None = None,
+    start: datetime | None = None,
 ) -> Demo:
-    """The demo app for a server on host:port (bind the socket first; see listening_socket)."""
-    from .routes import demo_routes  # routes import Demo for typing
+    """The demo app for a server on host:port (bind the socket first; see listening_socket).
 
+    The bot's clock runs in real time from now, or from `start` (tests pick a weekday).
+    """
     url = f"http://{host}:{port}"
     fake_url = url + FAKE_SLACK_PREFIX
     workspace = FakeWorkspace.seeded(bot_token=DEMO_BOT_TOKEN)
@@ -111,7 +54,7 @@ def build_demo(
     settings = demo_settings(
         team.team, database_url=database_url, api_url=f"{fake_url}/api/", port=port
     )
-    clock = ManualClock(running=True)
+    clock = ManualClock(start, running=True)
     demo = Demo(
         url=url,
         workspace=workspace,

@@ -7,12 +7,11 @@ Blocks go to the page exactly as the bot sent them; the page renders them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.sandbox.fake_slack import Channel, Ephemeral, FakeWorkspace, Message, View, seed
 
-if TYPE_CHECKING:
-    from .server import Demo
+from .context import Demo
 
 # Images the page may show inline from the demo's own origin; anything else is a download.
 INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})

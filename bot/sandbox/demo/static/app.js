@@ -2,7 +2,8 @@
 // every action sent to the demo API, which turns it into the real Slack request.
 // DOM is built with render.js helpers (textContent only), never innerHTML.
 
-import { el, mrkdwn, own, plainString, renderBlocks } from "./render.js";
+import { findByKey, focusables, focusKey, keepingFocus, trapTab } from "./focus.js";
+import { counted, el, mrkdwn, own, plainString, renderBlocks } from "./render.js";
 
 const $ = (selector) => document.querySelector(selector);
 const params = new URLSearchParams(window.location.search);
@@ -16,7 +17,11 @@ const ui = {
   viewKey: null,
   dismissed: new Set(),
   seen: {}, // `${as}:${channel}` -> message count the person has seen
+  lastControl: null, // {node, key} of the last message control used: a modal's opener
+  modalReturn: null, // where the focus goes back to when the modal closes
 };
+
+const GUIDE_DISMISSED = "handoff-demo-guide-dismissed";
 
 // ------------------------------------------------------------------- API calls
 
@@ -100,8 +105,10 @@ function tickClock() {
 }
 
 function describeSeconds(seconds) {
-  const days = Math.floor(seconds / 86400);
-  const hours = Math.round((seconds % 86400) / 3600);
+  // Whole hours first: a day's jump that the walk made a few ms short is still "1d".
+  const totalHours = Math.round(seconds / 3600);
+  const days = Math.floor(totalHours / 24);
+  const hours = totalHours % 24;
   return [days ? `${days}d` : "", hours ? `${hours}h` : ""].join(" ").trim() || "<1h";
 }
 
@@ -129,6 +136,7 @@ function render() {
   const state = ui.state;
   if (!state.channels.some((c) => c.id === ui.channel)) ui.channel = state.channels[0]?.id ?? null;
   renderPeople();
+  renderGuide();
   renderSidebar();
   renderConversation();
   renderThread();
@@ -153,6 +161,32 @@ function renderPeople() {
   document.body.dataset.as = state.me;
 }
 
+// ---------------------------------------------------------------- the guide
+
+function renderGuide() {
+  const me = ui.state.people.find((p) => p.id === ui.state.me);
+  if (me) $("#guide-who").textContent = `${me.name}, a ${me.role.toLowerCase()}`;
+}
+
+function showGuide(show) {
+  $("#guide").hidden = !show;
+  $("#guide-open").hidden = show;
+}
+
+function dismissGuide() {
+  localStorage.setItem(GUIDE_DISMISSED, "1");
+  showGuide(false);
+  $("#guide-open").focus();
+}
+
+function reopenGuide() {
+  localStorage.removeItem(GUIDE_DISMISSED);
+  showGuide(true);
+  $("#guide-close").focus();
+}
+
+// ------------------------------------------------------------------ sidebar
+
 function unread(channel) {
   const count = (ui.state.messages[channel.id] || []).filter((m) => !m.ephemeral).length;
   const key = `${ui.as}:${channel.id}`;
@@ -160,42 +194,65 @@ function unread(channel) {
   return count - (ui.seen[key] ?? 0);
 }
 
+function sidebarItem(channel) {
+  const item = el("li", "sidebar-item");
+  item.dataset.channel = channel.id;
+  const button = el("button", "sidebar-link");
+  button.type = "button";
+  button.append(el("span", "sidebar-icon", channel.kind === "dm" ? "●" : "#"));
+  button.firstChild.setAttribute("aria-hidden", "true");
+  button.append(el("span", "sidebar-name", channel.name));
+  if (channel.kind === "dm") button.append(el("span", "sidebar-sub", "with handoff"));
+  const fresh = unread(channel);
+  if (fresh > 0) {
+    item.classList.add("unread");
+    const badge = el("span", "badge", String(fresh));
+    badge.append(el("span", "visually-hidden", ` ${counted(fresh, "new message").replace(/^\d+ /, "")}`));
+    button.append(badge);
+  }
+  if (channel.id === ui.channel) {
+    item.classList.add("active");
+    button.setAttribute("aria-current", "page");
+  }
+  button.addEventListener("click", () => {
+    ui.channel = channel.id;
+    ui.thread = null;
+    toggleSidebar(false);
+    render();
+    scrollToBottom();
+  });
+  item.append(button);
+  return item;
+}
+
 function renderSidebar() {
   const lists = { channel: $("#channel-list"), mine: $("#dm-list"), others: $("#other-dm-list") };
   const items = { channel: [], mine: [], others: [] };
   for (const channel of ui.state.channels) {
-    const item = el("li", "sidebar-item");
-    item.dataset.channel = channel.id;
-    item.tabIndex = 0;
-    const icon = el("span", "sidebar-icon", channel.kind === "dm" ? "●" : "#");
-    const name = el("span", "sidebar-name", channel.name);
-    item.append(icon, name);
-    if (channel.kind === "dm") item.append(el("span", "sidebar-sub", "with handoff"));
-    const fresh = unread(channel);
-    if (fresh > 0) {
-      item.classList.add("unread");
-      item.append(el("span", "badge", String(fresh)));
-    }
-    if (channel.id === ui.channel) item.classList.add("active");
-    const open = () => {
-      ui.channel = channel.id;
-      ui.thread = null;
-      render();
-      scrollToBottom();
-    };
-    item.addEventListener("click", open);
-    item.addEventListener("keydown", (event) => event.key === "Enter" && open());
     const bucket = channel.kind === "channel" ? "channel" : channel.mine ? "mine" : "others";
-    items[bucket].push(item);
+    items[bucket].push(sidebarItem(channel));
   }
+  const focused = document.activeElement?.closest?.("#sidebar .sidebar-item")?.dataset.channel;
   for (const [bucket, list] of Object.entries(lists)) {
     list.replaceChildren(...items[bucket]);
     if (!items[bucket].length && bucket === "mine") {
       list.append(el("li", "sidebar-empty", "The bot hasn't written to you yet."));
     }
   }
+  if (focused) $(`#sidebar .sidebar-item[data-channel="${CSS.escape(focused)}"] button`)?.focus();
   $(".sidebar-section.others").hidden = !items.others.length;
 }
+
+// On a narrow screen the sidebar is a drawer over the conversation.
+function toggleSidebar(open = document.body.dataset.sidebar !== "open") {
+  document.body.dataset.sidebar = open ? "open" : "closed";
+  $("#sidebar-toggle").setAttribute("aria-expanded", String(open));
+  if (open && window.matchMedia("(max-width: 760px)").matches) {
+    $("#sidebar .sidebar-item.active button")?.focus();
+  }
+}
+
+// ------------------------------------------------------------- conversation
 
 function currentChannel() {
   return ui.state.channels.find((c) => c.id === ui.channel);
@@ -233,7 +290,7 @@ function renderConversation() {
     nodes.push(renderMessage(message, ctx, { inThread: false }));
   }
   if (!messages.length) nodes.push(emptyChannel(channel));
-  box.replaceChildren(...nodes);
+  keepingFocus(box, () => box.replaceChildren(...nodes));
   box.scrollTop = nearBottom ? box.scrollHeight : previousTop;
 }
 
@@ -253,6 +310,7 @@ function nameOf(userId) {
 
 function avatar(userId, isBot) {
   const node = el("div", isBot ? "avatar bot" : "avatar");
+  node.setAttribute("aria-hidden", "true");
   const name = nameOf(userId);
   node.textContent = isBot ? "H" : name.split(/\s+/).map((p) => p[0] || "").join("").slice(0, 2).toUpperCase();
   if (!isBot) node.dataset.hue = String([...userId].reduce((a, c) => a + c.charCodeAt(0), 0) % 6);
@@ -262,6 +320,7 @@ function avatar(userId, isBot) {
 function renderMessage(message, ctx, { inThread }) {
   const node = el("div", "msg");
   node.dataset.ts = message.ts;
+  node.tabIndex = -1; // where the focus lands when the control that had it is gone
   if (message.ephemeral) node.classList.add("ephemeral");
   node.append(avatar(message.user, message.bot));
   const body = el("div", "msg-body");
@@ -273,18 +332,7 @@ function renderMessage(message, ctx, { inThread }) {
   head.append(time);
   if (message.edited) head.append(el("span", "msg-edited", "(edited)"));
   body.append(head);
-  if (message.ephemeral) {
-    const note = el("div", "ephemeral-note");
-    note.append(el("span", "eye", "👁"), el("span", null, " Only visible to you"));
-    const dismiss = el("button", "dismiss", "Dismiss");
-    dismiss.type = "button";
-    dismiss.addEventListener("click", () => {
-      ui.dismissed.add(message.ts);
-      render();
-    });
-    note.append(dismiss);
-    body.append(note);
-  }
+  if (message.ephemeral) body.append(ephemeralNote(message));
   const content = el("div", "msg-content");
   if (Array.isArray(message.blocks) && message.blocks.length) content.append(renderBlocks(message.blocks, ctx));
   else if (message.text) content.append(mrkdwn(message.text, ctx));
@@ -293,6 +341,21 @@ function renderMessage(message, ctx, { inThread }) {
   if (!inThread && message.replies?.length) body.append(threadSummary(message));
   node.append(body);
   return node;
+}
+
+function ephemeralNote(message) {
+  const note = el("div", "ephemeral-note");
+  const eye = el("span", "eye", "👁");
+  eye.setAttribute("aria-hidden", "true");
+  note.append(eye, el("span", null, " Only visible to you"));
+  const dismiss = el("button", "dismiss", "Dismiss");
+  dismiss.type = "button";
+  dismiss.addEventListener("click", () => {
+    ui.dismissed.add(message.ts);
+    render();
+  });
+  note.append(dismiss);
+  return note;
 }
 
 function renderFile(file) {
@@ -318,12 +381,13 @@ function threadSummary(message) {
   const people = [...new Set(message.replies.map((r) => r.user))].slice(0, 3);
   const faces = el("span", "thread-faces");
   for (const user of people) faces.append(avatar(user, user === ui.state.bot_user_id));
-  const label = replies === 1 ? "1 reply" : `${replies} replies`;
   const extra = message.replies.length - replies;
-  button.append(faces, el("span", "thread-count", label + (extra ? ` · ${extra} only for you` : "")));
+  const label = counted(replies, "reply", "replies") + (extra ? ` · ${extra} only for you` : "");
+  button.append(faces, el("span", "thread-count", label));
   button.addEventListener("click", () => {
     ui.thread = message.ts;
     renderThread();
+    $("#thread-close").focus();
   });
   return button;
 }
@@ -343,23 +407,36 @@ function renderThread() {
   const ctx = renderContext(channel.mine, channel);
   const nodes = [renderMessage(parent, ctx, { inThread: true })];
   const replies = parent.replies.filter((m) => !ui.dismissed.has(m.ts));
-  nodes.push(el("div", "thread-divider", `${replies.length} ${replies.length === 1 ? "reply" : "replies"}`));
+  nodes.push(el("div", "thread-divider", counted(replies.length, "reply", "replies")));
   for (const reply of replies) nodes.push(renderMessage(reply, ctx, { inThread: true }));
   const box = $("#thread-messages");
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
-  box.replaceChildren(...nodes);
+  keepingFocus(box, () => box.replaceChildren(...nodes));
   if (atBottom) box.scrollTop = box.scrollHeight;
+}
+
+function closeThread() {
+  const ts = ui.thread;
+  ui.thread = null;
+  renderThread();
+  findByKey({ pane: "messages", ts, action: null, summary: true }, { fallbackToMessage: true })?.focus();
 }
 
 // ---------------------------------------------------------------------- modal
 
 let modalForm = null;
 
+// While the modal is open the rest of the page is inert: no focus, no clicks, no
+// screen-reader browsing behind it, as with Slack's own modals.
+function setBackgroundInert(inert) {
+  for (const selector of ["#topbar", "#guide", "#main"]) $(selector).inert = inert;
+}
+
 function renderModal() {
   const view = ui.state.view;
   const backdrop = $("#modal-backdrop");
   if (!view) {
-    backdrop.hidden = true;
+    if (!backdrop.hidden) hideModal();
     ui.viewKey = null;
     modalForm = null;
     return;
@@ -380,7 +457,32 @@ function renderModal() {
   submit.disabled = false;
   $("#modal-close").textContent = plainString(view.close) || "Cancel";
   $("#modal-error").hidden = true;
-  backdrop.hidden = false;
+  const opening = backdrop.hidden;
+  if (opening) {
+    ui.modalReturn = ui.lastControl ?? { node: document.activeElement, key: focusKey(document.activeElement) };
+    backdrop.hidden = false;
+    setBackgroundInert(true);
+  }
+  if (opening || !$("#modal").contains(document.activeElement)) focusInModal();
+}
+
+// The field with an error, else the first field, else the first button: as Slack does.
+function focusInModal() {
+  const modal = $("#modal");
+  const target = modal.querySelector(".has-error select, .has-error textarea, .has-error input")
+    || focusables($("#modal-body"))[0]
+    || focusables(modal)[0];
+  target?.focus();
+}
+
+function hideModal() {
+  $("#modal-backdrop").hidden = true;
+  setBackgroundInert(false);
+  const back = ui.modalReturn;
+  ui.modalReturn = null;
+  ui.lastControl = null;
+  if (back?.node?.isConnected) back.node.focus();
+  else (findByKey(back?.key, { fallbackToMessage: true }) || $("#composer-input")).focus();
 }
 
 function readForm(form) {
@@ -402,7 +504,10 @@ async function submitModal(event) {
     missing ||= !field.optional && empty;
     values[field.blockId] = { [field.actionId]: value };
   }
-  if (missing) return;
+  if (missing) {
+    focusInModal();
+    return;
+  }
   const submit = $("#modal-submit");
   submit.disabled = true;
   try {
@@ -419,17 +524,35 @@ async function submitModal(event) {
 
 async function closeModal() {
   if (!modalForm) return;
+  const viewId = modalForm.viewId;
+  // Close at once, like Slack; the server is told, and the next state agrees.
+  hideModal();
+  modalForm = null;
   try {
-    await api("close-view", { as: ui.as, view_id: modalForm.viewId });
+    await api("close-view", { as: ui.as, view_id: viewId });
   } catch (error) {
     toast(error.message, "error");
   }
   refresh();
 }
 
+function onKeydown(event) {
+  const modalOpen = !$("#modal-backdrop").hidden;
+  if (modalOpen && event.key === "Escape") {
+    event.preventDefault();
+    closeModal();
+  } else if (modalOpen && event.key === "Tab") {
+    trapTab(event, $("#modal"));
+  } else if (event.key === "Escape" && document.body.dataset.sidebar === "open") {
+    toggleSidebar(false);
+    $("#sidebar-toggle").focus();
+  }
+}
+
 // -------------------------------------------------------------------- actions
 
 async function click(channelId, target, node) {
+  ui.lastControl = { node, key: focusKey(node) };
   node.classList.add("busy");
   try {
     await api("click", {
@@ -465,7 +588,7 @@ async function sendLead() {
   try {
     const answer = await api("lead", {});
     const who = answer.lead.company ? `${answer.lead.name} (${answer.lead.company})` : answer.lead.name;
-    if (answer.ok) toast(`POST /api/leads → ${answer.http_status} ${answer.answer.status}: ${who}. Its card follows in a moment.`);
+    if (answer.ok) toast(`Sent ${who} to the bot as marketing's automation would (POST /api/leads → ${answer.http_status} ${answer.answer.status}). The card follows in a moment.`);
     else toast(`The intake API refused the sample (${answer.http_status}).`, "error");
     const leads = ui.state?.channels.find((c) => c.kind === "channel");
     if (leads && ui.channel !== leads.id) {
@@ -480,15 +603,39 @@ async function sendLead() {
   refresh();
 }
 
-async function fastForward(by, label) {
+// "#revenue-alignment", "your DMs", "Ben Rep's DMs": where new messages appeared.
+function placeName(channelId) {
+  const channel = ui.state.channels.find((c) => c.id === channelId);
+  if (!channel) return "another channel";
+  if (channel.kind === "channel") return `#${channel.name}`;
+  return channel.mine ? "your DMs" : `${channel.name}'s DMs`;
+}
+
+function fastForwardToast(answer) {
+  const when = formatClock(answer.now, ui.state.timezone);
+  const news = answer.new_messages.map((item, index) => {
+    const count = index ? String(item.count) : counted(item.count, "new message");
+    return `${count} in ${placeName(item.channel)}`;
+  });
+  const failed = answer.jobs.filter((job) => !job.ok).map((job) => job.label);
+  const parts = [`The bot's clock is now ${when}.`];
+  parts.push(news.length ? `${news.join(", ")}.` : "Nothing fell due on the way.");
+  if (failed.length) parts.push(`Could not run: ${failed.join(", ")} (the terminal has the error).`);
+  toast(parts.join(" "), failed.length ? "error" : "info");
+}
+
+async function fastForward(by) {
+  const buttons = [$("#ff-hour"), $("#ff-day")];
+  for (const button of buttons) button.disabled = true;
+  // The walk delivers what falls due on the way, at Slack's pace: it can take seconds.
+  const working = toast("Moving the bot's clock; its jobs run at each moment on the way…");
   try {
-    const answer = await api("fast-forward", { by });
-    const jobs = answer.jobs.length
-      ? `ran ${answer.jobs.map((j) => `${j.name} ${j.ok ? "✓" : "✗"}`).join(", ")}`
-      : "no periodic jobs are registered in this build";
-    toast(`Clock moved ${label} to ${formatClock(answer.now, ui.state.timezone)}; ${jobs}.`);
+    fastForwardToast(await api("fast-forward", { by }));
   } catch (error) {
     toast(error.message, "error");
+  } finally {
+    working.remove();
+    for (const button of buttons) button.disabled = false;
   }
   refresh();
 }
@@ -511,6 +658,8 @@ function scrollToBottom() {
   });
 }
 
+// Toasts sit under the channel header, over the oldest messages in view: never over
+// the message box or the controls, and clicks pass through them.
 const MAX_TOASTS = 3;
 
 function toast(text, kind = "info") {
@@ -518,7 +667,8 @@ function toast(text, kind = "info") {
   const node = el("div", `toast ${kind}`, text);
   box.append(node);
   while (box.children.length > MAX_TOASTS) box.firstElementChild.remove();
-  setTimeout(() => node.remove(), kind === "error" ? 8000 : 5000);
+  setTimeout(() => node.remove(), kind === "error" ? 9000 : 7000);
+  return node;
 }
 
 // ----------------------------------------------------------------------- wire
@@ -526,22 +676,26 @@ function toast(text, kind = "info") {
 function wire() {
   $("#as").addEventListener("change", (event) => switchPerson(event.target.value));
   $("#send-lead").addEventListener("click", sendLead);
-  $("#ff-hour").addEventListener("click", () => fastForward("1h", "1 hour"));
-  $("#ff-day").addEventListener("click", () => fastForward("1d", "1 day"));
+  $("#ff-hour").addEventListener("click", () => fastForward("1h"));
+  $("#ff-day").addEventListener("click", () => fastForward("1d"));
   $("#composer").addEventListener("submit", sendComposer);
   $("#composer-input").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey) sendComposer(event);
   });
-  $("#thread-close").addEventListener("click", () => {
-    ui.thread = null;
-    renderThread();
-  });
+  $("#thread-close").addEventListener("click", closeThread);
   $("#modal-form").addEventListener("submit", submitModal);
   $("#modal-close").addEventListener("click", closeModal);
   $("#modal-x").addEventListener("click", closeModal);
-  document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !$("#modal-backdrop").hidden) closeModal();
-  });
+  $("#guide-close").addEventListener("click", dismissGuide);
+  $("#guide-open").addEventListener("click", reopenGuide);
+  $("#sidebar-toggle").addEventListener("click", () => toggleSidebar());
+  document.addEventListener("keydown", onKeydown);
+  showGuide(localStorage.getItem(GUIDE_DISMISSED) !== "1");
+  // The drawer and the phone-sized thread start under the top bar, whose height wraps.
+  const topbar = $("#topbar");
+  new ResizeObserver(() => {
+    document.documentElement.style.setProperty("--topbar-height", `${topbar.offsetHeight}px`);
+  }).observe(topbar);
   setInterval(tickClock, 1000);
 }
 

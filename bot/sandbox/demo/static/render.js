@@ -14,7 +14,7 @@ const IMAGE_SCHEMES = ["http:", "https:"];
 export const EMOJI = {
   "+1": "👍", "-1": "👎", alarm_clock: "⏰", arrow_down: "⬇️", arrow_right: "➡️",
   arrow_up: "⬆️", arrows_counterclockwise: "🔄", bar_chart: "📊", bell: "🔔", boom: "💥",
-  bookmark_tabs: "📑", bulb: "💡", bust_in_silhouette: "👤", busts_in_silhouette: "👥",
+  bookmark_tabs: "📑", briefcase: "💼", bulb: "💡", bust_in_silhouette: "👤", busts_in_silhouette: "👥",
   calendar: "📆", chart_with_downwards_trend: "📉", chart_with_upwards_trend: "📈",
   clap: "👏", clipboard: "📋", clock9: "🕘", construction: "🚧", dart: "🎯", date: "📅",
   email: "📧", envelope: "✉️", exclamation: "❗", eyes: "👀", file_folder: "📁", fire: "🔥",
@@ -30,7 +30,7 @@ export const EMOJI = {
   scroll: "📜", shield: "🛡️", slightly_smiling_face: "🙂", smile: "😄", sos: "🆘",
   sparkles: "✨", speech_balloon: "💬", spiral_calendar_pad: "🗓️", star: "⭐", star2: "🌟",
   stop_sign: "🛑", stopwatch: "⏱️", tada: "🎉", telephone_receiver: "📞",
-  thinking_face: "🤔", thought_balloon: "💭", thumbsdown: "👎", thumbsup: "👍",
+  thinking_face: "🤔", thought_balloon: "💭", thread: "🧵", thumbsdown: "👎", thumbsup: "👍",
   trophy: "🏆", warning: "⚠️", wave: "👋", white_check_mark: "✅", wrench: "🔧", x: "❌",
   zzz: "💤",
 };
@@ -65,6 +65,11 @@ function localFileUrl(fileId) {
 // obj[key] only for the object's own keys: data never reaches Object.prototype.
 export function own(obj, key) {
   return obj && Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+// "1 reply", "2 replies": a count and the noun that agrees with it.
+export function counted(count, singular, plural = `${singular}s`) {
+  return `${count} ${count === 1 ? singular : plural}`;
 }
 
 export function withEmoji(text) {
@@ -247,15 +252,53 @@ function link(href, text) {
   return node;
 }
 
-export function mrkdwn(text, ctx) {
-  const container = el("span", "mrkdwn");
-  for (const segment of splitCode(String(text ?? ""))) {
+// Block quotes, as Slack draws them: a line that starts with ">" is quoted (Slack sends
+// it escaped, "&gt;", and the bot escapes lead data, so both count), one space after the
+// marker is dropped, and ">>>" quotes everything after it. Formatting never spans lines,
+// so each run of quoted or unquoted lines is formatted on its own.
+const QUOTE_LINE = /^(?:>|&gt;) ?(.*)$/s;
+const QUOTE_REST = /^(?:>>>|&gt;&gt;&gt;) ?(.*)$/s;
+
+function quoteRuns(text) {
+  const runs = [];
+  const push = (quoted, line) => {
+    const last = runs[runs.length - 1];
+    if (last && last.quoted === quoted) last.lines.push(line);
+    else runs.push({ quoted, lines: [line] });
+  };
+  const lines = text.split("\n");
+  let fenced = false; // inside ```pre```, where ">" is just a character
+  for (let i = 0; i < lines.length; i += 1) {
+    const line = lines[i];
+    const rest = fenced ? null : line.match(QUOTE_REST);
+    if (rest) {
+      for (const quoted of [rest[1], ...lines.slice(i + 1)]) push(true, quoted);
+      break;
+    }
+    const quote = fenced ? null : line.match(QUOTE_LINE);
+    push(Boolean(quote), quote ? quote[1] : line);
+    if ((line.match(/```/g) || []).length % 2) fenced = !fenced;
+  }
+  return runs;
+}
+
+function appendMrkdwn(text, ctx, container) {
+  for (const segment of splitCode(text)) {
     if (segment.kind === "pre") container.append(el("pre", "pre", decodeEntities(segment.text)));
     else if (segment.kind === "code") container.append(el("code", "code", decodeEntities(segment.text)));
     else {
       const units = toUnits(segment.text);
       formatUnits(units, 0, units.length, ctx, container);
     }
+  }
+}
+
+export function mrkdwn(text, ctx) {
+  const container = el("span", "mrkdwn");
+  for (const run of quoteRuns(String(text ?? ""))) {
+    const target = run.quoted ? el("blockquote", "quote") : container;
+    appendMrkdwn(run.lines.join("\n"), ctx, target);
+    if (run.quoted) container.append(target);
   }
   return container;
 }
