@@ -29,7 +29,8 @@ from bot.runtime.deliveries import (
 )
 from bot.slack.permalinks import card_permalinks
 from bot.timekeeping.periods import Period, parse_iso_week
-from messages.feedback import digest_details, digest_main, outcome_reply
+from messages.digest import digest_details, digest_main
+from messages.feedback import outcome_reply
 from storage.feedback_models import DigestPost, LeadOutcome
 from storage.kinds import DigestRef, OutboxKind, OutcomeRef, digest_part_key, read_payload
 from storage.models import Lead, OutboxMessage
