@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
 
 from bot.feedback import metrics
 from bot.feedback.reports import DigestReport, ReasonsReport, SourcesReport, StatsReport
@@ -15,9 +14,9 @@ from bot.timekeeping.periods import iso_week
 from messages import digest as digest_views
 from messages import feedback as views
 from messages import figures
-from messages.slack_message import SlackMessage
 from storage.feedback_models import LeadOutcome
 from storage.models import Lead, LeadEvent
+from tests.blockkit import assert_valid_message
 from tests.conftest import TEAM
 from tests.feedback_data import BERLIN, NOW
 
@@ -26,12 +25,7 @@ TEAM_CONFIG = TeamConfig.model_validate(TEAM)
 NASTY = "<!channel> & <https://evil.example|click> *x*"
 
 
-def valid(message: SlackMessage) -> str:
-    assert message.text
-    assert len(message.blocks) <= 50
-    for block in message.blocks:
-        assert Block.parse(block) is not None, block
-    return message.text + repr(message.blocks)
+valid = assert_valid_message
 
 
 @pytest.mark.parametrize(
