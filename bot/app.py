@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
@@ -31,6 +30,7 @@ from bot.slack.directory import Directory
 from bot.slack.errors import slack_error
 from bot.survey import wiring as survey
 from bot.timekeeping.clock import Clock, SystemClock
+from handlers.http.errors import JSON_ERRORS
 from handlers.http.health import make_health_endpoint
 from handlers.http.intake import make_intake_endpoint
 from handlers.http.outcomes import ROUTE as OUTCOME_ROUTE
@@ -94,65 +94,22 @@ def create_app(
 ) -> HandoffApp:
     if settings.slack_signing_secret is None or settings.slack_bot_token is None:
         raise ValueError("create_app needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
-    db = db or Database(settings.database_url)
-    clock = clock or SystemClock()
-    client = client or slack_client(settings)
-    token = settings.slack_bot_token.get_secret_value()
-    registry = Registry()
-    worker = OutboxWorker(
-        DeliveryContext(settings=settings, db=db, client=client, clock=clock, pacer=ChannelPacer()),
-        registry.deliveries,
+    services = _services(
+        settings,
+        db or Database(settings.database_url),
+        clock or SystemClock(),
+        client or slack_client(settings),
     )
-    services = Services(
-        settings=settings,
-        db=db,
-        clock=clock,
-        client=client,
-        outbox=worker,
-        directory=Directory(client),
-        registry=registry,
-    )
-
-    async def authorize(**_: Any) -> AuthorizeResult:
-        # Single workspace: no Slack call on the request path (Bolt's default
-        # calls auth.test there, which a 429 would stall past the 3-second ack).
-        return AuthorizeResult(
-            enterprise_id=None,
-            team_id=None,
-            bot_token=token,
-            bot_user_id=services.slack.bot_user_id,
-        )
-
-    bolt = AsyncApp(
-        # Bolt gives each request a client with the token from `authorize`; its
-        # own client carries none (it warns when both are set).
-        client=AsyncWebClient(base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS),
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
-        authorize=authorize,
-        process_before_response=False,
-        request_verification_enabled=True,
-        raise_error_for_unhandled_request=False,
-    )
+    bolt = _bolt(settings, services)
     errors.register(bolt, services)
     app_events.register(bolt)
     for capability in CAPABILITIES:
-        capability.register(registry, services)
+        capability.register(services.registry, services)
         for listeners in capability.listeners:
             listeners(bolt, services)
-
-    handler = AsyncSlackRequestHandler(bolt)
-    routes: list[BaseRoute] = [
-        Route(
-            "/slack/events",
-            make_slack_endpoint(handler, settings.slack_signing_secret.get_secret_value()),
-            methods=["POST"],
-        ),
-        Route("/api/leads", make_intake_endpoint(services), methods=["POST"]),
-        Route(OUTCOME_ROUTE, make_outcome_endpoint(services), methods=["POST"]),
-        Route("/healthz", make_health_endpoint(services), methods=["GET"]),
-        *(extra_routes or []),
-    ]
-    handoff = HandoffApp(services=services, bolt=bolt, http=Starlette(routes=routes))
+    routes = [*_routes(settings, services, bolt), *(extra_routes or [])]
+    http = Starlette(routes=routes, exception_handlers=JSON_ERRORS)
+    handoff = HandoffApp(services=services, bolt=bolt, http=http)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -164,6 +121,60 @@ def create_app(
 
     handoff.http.router.lifespan_context = lifespan
     return handoff
+
+
+def _services(settings: Settings, db: Database, clock: Clock, client: AsyncWebClient) -> Services:
+    registry = Registry()
+    worker = OutboxWorker(
+        DeliveryContext(settings=settings, db=db, client=client, clock=clock, pacer=ChannelPacer()),
+        registry.deliveries,
+    )
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        client=client,
+        outbox=worker,
+        directory=Directory(client),
+        registry=registry,
+    )
+
+
+def _bolt(settings: Settings, services: Services) -> AsyncApp:
+    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    token = settings.slack_bot_token.get_secret_value()
+
+    async def authorize(**_: Any) -> AuthorizeResult:
+        # Single workspace: no Slack call on the request path (Bolt's default
+        # calls auth.test there, which a 429 would stall past the 3-second ack).
+        return AuthorizeResult(
+            enterprise_id=None,
+            team_id=None,
+            bot_token=token,
+            bot_user_id=services.slack.bot_user_id,
+        )
+
+    return AsyncApp(
+        # Bolt gives each request a client with the token from `authorize`; its
+        # own client carries none (it warns when both are set).
+        client=AsyncWebClient(base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS),
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        authorize=authorize,
+        process_before_response=False,
+        request_verification_enabled=True,
+        raise_error_for_unhandled_request=False,
+    )
+
+
+def _routes(settings: Settings, services: Services, bolt: AsyncApp) -> list[BaseRoute]:
+    assert settings.slack_signing_secret is not None
+    secret = settings.slack_signing_secret.get_secret_value()
+    return [
+        Route("/slack/events", make_slack_endpoint(bolt, secret), methods=["POST"]),
+        Route("/api/leads", make_intake_endpoint(services), methods=["POST"]),
+        Route(OUTCOME_ROUTE, make_outcome_endpoint(services), methods=["POST"]),
+        Route("/healthz", make_health_endpoint(services), methods=["GET"]),
+    ]
 
 
 async def check_slack_auth(services: Services) -> None:

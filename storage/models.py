@@ -9,6 +9,9 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
 
+# leads.id is a 32-bit integer on PostgreSQL; a reference past it names no lead.
+MAX_LEAD_ID = 2**31 - 1
+
 # The lead fields a card can show (`card.fields` in app.yaml), with what people call them.
 CARD_FIELD_LABELS = {
     "company": "Company",
