@@ -17,6 +17,7 @@ import httpx
 import pytest
 import yaml
 
+from bot.cli import configure_logging
 from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
 from bot.settings import Settings
 from messages.ids import ActionId
@@ -438,3 +439,23 @@ def test_a_full_disk_answers_503_and_posts_each_card_once(
         bot.drain()
         assert [item.id for item in store.leads(url)] == [lead_id], "no half-stored batch"
     assert len(workspace.messages(LEADS)) == 1
+
+
+def test_verbose_logs_name_ids_never_people(
+    bot: BotServer,
+    sender: InteractionSender,
+    workspace: FakeWorkspace,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    configure_logging(verbose=True)
+    caplog.set_level(logging.DEBUG)
+    intake(bot, lead(email="secret.person@example.com", first_name="Secretname"))
+    intake(bot, lead(email="secret.person@example.com", first_name="Secretname"))  # duplicate
+    card = wait_for(lambda: workspace.messages(LEADS), what="card")[0]
+    sender.click(user="U0REP1", channel=LEADS, ts=card.ts, action_id=ActionId.CLAIM)
+    bot.drain()
+    assert any(
+        record.levelno == logging.DEBUG and record.name.startswith("bot.")
+        for record in caplog.records
+    ), "our own debug lines are on"
+    assert "secret.person" not in caplog.text and "Secretname" not in caplog.text

@@ -15,15 +15,36 @@ from bot.cli import demo, leads, reports, setup
 @click.pass_context
 def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
     """Handoff: MQL cards in Slack, claims, rejection reasons and shared numbers."""
+    configure_logging(verbose=verbose)
+    ctx.obj = {"config": config}
+
+
+# At DEBUG these log whole requests and answers: message text, leads' names and emails.
+PAYLOAD_LOGGERS = (
+    "slack_sdk",
+    "slack_bolt",
+    "aiohttp",
+    "httpx",
+    "httpcore",
+    "sqlalchemy",
+    "aiosqlite",
+    "asyncpg",
+)
+
+
+def configure_logging(*, verbose: bool) -> None:
+    """Our own debug lines with -v (they name ids, never people); never other libraries'
+    payload dumps, which would put leads' personal data in the logs."""
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for name in PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
     if not verbose:
         # Migration and HTTP client chatter hides what a person needs to read.
         for noisy in ("alembic", "httpx"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
-    ctx.obj = {"config": config}
 
 
 for command in (

@@ -168,6 +168,9 @@ class OutboxWorker:
                 if outcome.apply is not None:
                     await outcome.apply(session)
                 await outbox.mark_sent(session, message_id, now=now, result=outcome.result)
+                logger.debug(
+                    "outbox %s #%s sent (lead %s)", message.kind, message_id, message.lead_id
+                )
             elif isinstance(outcome, NotReady):
                 await outbox.reschedule(
                     session,
