@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 
 from bot.settings.common import Channels, Duration, People, Strict, known_zone, require_unique_ids
+from bot.settings.crm import CrmConfig
 from bot.settings.sla import SlaConfig
 from bot.settings.survey import SurveyConfig
 from bot.timekeeping.weekdays import Weekday
@@ -77,6 +78,7 @@ class TeamConfig(Strict):
     sla: SlaConfig = Field(default_factory=SlaConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
     survey: SurveyConfig = Field(default_factory=SurveyConfig)
+    crm: CrmConfig = Field(default_factory=CrmConfig)
 
     @field_validator("timezone")
     @classmethod

@@ -22,17 +22,21 @@ def make_health_endpoint(services: Services) -> Callable[[Request], Awaitable[JS
             )
         oldest = summary["oldest_created_at"]
         age = (services.clock.now() - oldest).total_seconds() if oldest else None
-        return JSONResponse(
-            {
-                "status": "ok",
-                "database": "ok",
-                "slack": services.slack.as_json(),
-                "outbox": {
-                    "pending": summary["pending"],
-                    "oldest_pending_seconds": round(age, 1) if age is not None else None,
-                    "last_error": summary["last_error"],
-                },
-            }
-        )
+        body: dict[str, object] = {
+            "status": "ok",
+            "database": "ok",
+            "slack": services.slack.as_json(),
+            "outbox": {
+                "pending": summary["pending"],
+                "oldest_pending_seconds": round(age, 1) if age is not None else None,
+                "last_error": summary["last_error"],
+            },
+        }
+        for name, section in services.registry.health.items():
+            try:
+                body[name] = await section()
+            except (SQLAlchemyError, OSError) as exc:
+                body[name] = {"error": type(exc).__name__}
+        return JSONResponse(body)
 
     return healthz
