@@ -137,8 +137,22 @@ def _outcome_fields(funnel: metrics.Funnel) -> list[tuple[str, str]]:
     ]
 
 
-def stats_message(report: StatsReport) -> SlackMessage:
+def first_touch_text(touch: metrics.FirstTouch) -> str:
+    """Time to first touch, as the other timings; a dash until the CRM recorded one."""
+    if not touch.touched:
+        return f"{NO_FIGURE} (no sales activity recorded in the CRM yet)"
+    return f"median {duration(touch.median)} · p90 {duration(touch.p90)}"
+
+
+def stats_message(report: StatsReport, *, crm: bool = False) -> SlackMessage:
+    """`crm`: the team has a CRM connected, so time to first touch is shown even before
+    the first one is recorded."""
     current, previous = report.current, report.previous
+    touch = (
+        [("Time to first touch", first_touch_text(report.first_touch))]
+        if crm or report.first_touch.touched
+        else []
+    )
     return SlackMessage.from_template(
         "feedback_stats.json.j2",
         period=report.period,
@@ -152,6 +166,7 @@ def stats_message(report: StatsReport) -> SlackMessage:
                 "Time to claim",
                 f"median {duration(current.claim_median)} · p90 {duration(current.claim_p90)}",
             ),
+            *touch,
             (
                 "Time to decision",
                 f"median {duration(current.disposition_median)} · "
@@ -362,6 +377,11 @@ def digest_details(
         timings=[
             f"time to claim: median {duration(current.claim_median)}, "
             f"p90 {duration(current.claim_p90)}",
+            *(
+                [f"time to first touch: {first_touch_text(report.first_touch)}"]
+                if team.crm.enabled or report.first_touch.touched
+                else []
+            ),
             f"time to decision: median {duration(current.disposition_median)}, "
             f"p90 {duration(current.disposition_p90)}",
         ],

@@ -39,6 +39,12 @@ Definitions (the README's table is written from these):
   never converted. Lead-to-customer time = won `at` - the lead's created_at.
 - Open past deadline: undecided leads whose deadline has passed, whenever they
   arrived (the digest lists them because someone should act on them now).
+- Withdrawn leads (the CRM took the record back before its card was posted) are
+  not MQLs: no period counts them.
+- Time to first touch = first_touch_at - posted_at, where first_touch_at is the
+  first sales activity the CRM recorded after the card was posted (a call, meeting
+  or email logged; a claim is not a contact). Median and p90 like the others, over
+  the leads that have one (see first_touch below; bot/crm/ stores it).
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.aggregates import WALK_FROM, percentiles, seconds_between, unindexed
+from storage.crm_models import FIRST_TOUCH_SECONDS, HAS_FIRST_TOUCH
 from storage.feedback_models import (
     CLAIM_SECONDS,
     DECISION_SECONDS,
@@ -117,6 +124,13 @@ def in_cohort(
     `walking`: the query walks a duration index, so created_at must not steer
     SQLite's planner to the created_at index (see storage.aggregates.unindexed).
     """
+    # Withdrawn leads never reached sales (ix_leads_metrics holds state, so this is free).
+    return [*_arrived(start, end, source, walking=walking), Lead.state != LeadState.WITHDRAWN]
+
+
+def _arrived(
+    start: datetime, end: datetime, source: str | None = None, *, walking: bool = False
+) -> list[Any]:
     created = unindexed(Lead.created_at) if walking else Lead.created_at
     where: list[Any] = [created >= start, created < end]
     if source is not None:
@@ -155,8 +169,12 @@ def duration_cohort(
     *,
     count: int,
 ) -> list[Any]:
-    """The cohort's leads that have a duration, phrased so its partial index is usable."""
-    return [has_value, *in_cohort(start, end, source, walking=count >= WALK_FROM)]
+    """The cohort's leads that have a duration, phrased so its partial index is usable.
+
+    Every duration starts at posted_at, which a withdrawn lead never has, so the
+    state need not be read (the duration indexes do not hold it).
+    """
+    return [has_value, *_arrived(start, end, source, walking=count >= WALK_FROM)]
 
 
 # --- the figures -------------------------------------------------------------------------
@@ -644,6 +662,35 @@ async def per_day(
     return [DayCounts(day, **counts.get(i, {})) for i, (day, _, _) in enumerate(days)]
 
 
+# --- time to first touch (the CRM's first sales activity after the card) -------------------
+
+
+@dataclass(frozen=True)
+class FirstTouch:
+    touched: int = 0  # leads of the period with a first touch
+    median: float | None = None  # seconds
+    p90: float | None = None
+
+
+async def first_touch(
+    session: AsyncSession, start: datetime, end: datetime, *, source: str | None = None
+) -> FirstTouch:
+    """Median and p90 of time to first touch over the period's touched leads."""
+    count = (
+        await session.exec(
+            select(func.count())
+            .select_from(Lead)
+            .where(HAS_FIRST_TOUCH, *_arrived(start, end, source))
+        )
+    ).one()
+    if not count:
+        return FirstTouch()
+    found = await _duration_percentiles(
+        session, FIRST_TOUCH_SECONDS, HAS_FIRST_TOUCH, start, end, source, int(count)
+    )
+    return FirstTouch(int(count), found[MEDIAN], found[P90])
+
+
 # --- the export ----------------------------------------------------------------------------
 
 
@@ -681,6 +728,8 @@ def export_query(start: datetime, end: datetime, *, now: datetime) -> tuple[list
         ("sla", sla_outcome(now)),
         ("seconds_to_claim", CLAIM_SECONDS),
         ("seconds_to_disposition", DECISION_SECONDS),
+        ("first_touch_at", Lead.first_touch_at),
+        ("seconds_to_first_touch", FIRST_TOUCH_SECONDS),
         ("rejection_reason", Lead.rejection_reason),
         ("rejection_comment", Lead.rejection_comment),
         ("opportunity_at", per_lead.c.opportunity_at),
