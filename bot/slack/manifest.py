@@ -9,12 +9,14 @@ import yaml
 # receives /leadfeedback; im:write opens DMs for nudges and surveys; users:read
 # and usergroups:read resolve the on-duty reps and marketers; channels:read and
 # groups:read list channel members for the survey; files:write uploads the
-# digest chart and CSV exports.
+# digest chart and CSV exports; users:read.email gives a rep's address, by which a
+# connected CRM finds the rep's owner record (bot/crm/owners.py).
 BOT_SCOPES = [
     "chat:write",
     "commands",
     "im:write",
     "users:read",
+    "users:read.email",
     "usergroups:read",
     "channels:read",
     "groups:read",
