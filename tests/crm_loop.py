@@ -133,6 +133,21 @@ class CrmLoop:
             what="the outbox to drain",
         )
 
+    def idle(self) -> None:
+        """Wait until the worker has handled all that is due now, before moving the clock.
+
+        A message that fails is put back for `now + backoff`; moving a stopped clock
+        while it is in flight would put it back past the new time.
+        """
+        wait_for(
+            lambda: all(
+                m.state != OutboxState.PENDING
+                or (m.not_before > self.clock.now() and m.lease_until is None)
+                for m in store.outbox(self.database_url)
+            ),
+            what="the outbox to have nothing due",
+        )
+
     def lead_of(self, record_id: str) -> Lead:
         def find() -> Lead | None:
             found = [

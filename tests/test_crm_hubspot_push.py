@@ -117,6 +117,7 @@ def test_a_contact_deleted_before_its_card_is_posted_is_withdrawn(
     loop.poll()
     lead = loop.lead_of(contact_id)
     portal.delete_contact(contact_id)
+    loop.idle()
     loop.ws.faults.clear()
     loop.clock.advance(timedelta(minutes=1))  # the card is retried, and now worth a re-check
     withdrawn = loop.state_of(contact_id, "withdrawn")
@@ -142,6 +143,7 @@ def test_a_webhook_for_an_unposted_lead_that_left_mql_withdraws_it(
     portal.update_contact(contact_id, {"lifecyclestage": "lead"})
     assert HubSpotWebhookSender(portal, bot.url + ROUTE).send().status_code == 200
     loop.state_of(contact_id, "withdrawn")
+    loop.idle()
     loop.ws.faults.clear()
     loop.clock.advance(timedelta(minutes=1))
     loop.drained()
@@ -163,6 +165,7 @@ def test_a_card_is_not_held_back_when_hubspot_does_not_answer_the_recheck(
     contact_id = new_mql(portal)
     loop.poll()
     portal.faults.inject("contacts.get", status=503, times=None)
+    loop.idle()
     loop.ws.faults.clear()
     loop.clock.advance(timedelta(minutes=1))
     loop.card_of(contact_id)

@@ -203,6 +203,7 @@ def test_a_lead_that_left_mql_before_its_card_is_withdrawn(
     lead_id = new_mql(org)
     loop.poll()
     org.change("Lead", lead_id, {"Status": "Closed - Not Converted"})
+    loop.idle()
     loop.ws.faults.clear()
     loop.clock.advance(timedelta(minutes=1))
     withdrawn = loop.state_of(lead_id, "withdrawn")

@@ -153,6 +153,8 @@ async def _sync(settings: Settings, since: datetime | None) -> dict[str, Any]:
     clock = SystemClock()
     crm = build_crm(settings, db, clock)
     assert crm is not None
+    if hasattr(crm.connector, "patience"):
+        crm.connector.patience = 60.0  # a backfill waits for the rate limit rather than stop
     if since is None:
         async with db.session() as session:
             cursor = await cursor_of(session, crm.provider)

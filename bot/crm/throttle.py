@@ -12,6 +12,14 @@ import time
 from collections import deque
 
 
+class TooSoon(Exception):
+    """The next call would have to wait longer than the caller allows."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the next call fits in {seconds:.1f}s")
+        self.seconds = seconds
+
+
 class Throttle:
     """At most `limit` calls in any `window` seconds within this process."""
 
@@ -24,8 +32,13 @@ class Throttle:
         self._paused_until = 0.0
         self._lock = asyncio.Lock()
 
-    async def wait(self) -> None:
-        """Return when one more call fits (callers are served in order)."""
+    async def wait(self, max_wait: float) -> None:
+        """Return when one more call fits (callers are served in order).
+
+        Raises TooSoon rather than wait longer than `max_wait`: an outbox delivery then
+        gives its worker back and is retried at that moment, instead of holding a slot
+        that a Slack message could use.
+        """
         async with self._lock:
             while True:
                 now = time.monotonic()
@@ -37,6 +50,8 @@ class Throttle:
                 if delay <= 0:
                     self._hits.append(now)
                     return
+                if delay > max_wait:
+                    raise TooSoon(delay)
                 await asyncio.sleep(delay)
 
     def pause(self, seconds: float) -> None:

@@ -28,7 +28,7 @@ from bot.crm.connector import (
 )
 from bot.crm.deals import DealFacts, deal_outcomes
 from bot.crm.errors import CrmAuthFailed, CrmError, CrmNotFound, CrmRateLimited
-from bot.crm.throttle import Throttle
+from bot.crm.throttle import Throttle, TooSoon
 from bot.settings.crm import HubSpotConfig
 
 from .client import BATCH_READ_MAX, SCOPES, SEARCH_RESULT_CAP, HubSpotClient
@@ -41,6 +41,7 @@ OWNER_PROPERTY = "hubspot_owner_id"
 # (calls, meetings, sales emails logged), never `notes_last_updated`, which our own
 # rejection note moves.
 TOUCH_PROPERTIES = ("hs_sa_first_engagement_date", "notes_last_contacted")
+DEFAULT_PATIENCE_SECONDS = 1.0
 # Counted by HubSpot on each contact; a contact without deals costs no deal search.
 DEALS_COUNT = "num_associated_deals"
 REQUIRED_SCOPES = tuple(scope for scopes in SCOPES.values() for scope in scopes)
@@ -76,6 +77,9 @@ class HubSpotConnector:
         self._portal_id = config.portal_id
         self._calls = Throttle(config.requests_per_10s, 10.0)
         self._searches = Throttle(config.searches_per_second, 1.0)
+        # How long a call may wait for our own pacing before it is answered "later"
+        # (a rate-limited error the caller retries); a backfill may wait longer.
+        self.patience = DEFAULT_PATIENCE_SECONDS
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -85,9 +89,15 @@ class HubSpotConnector:
     async def _call(
         self, call: Callable[..., Awaitable[T]], *args: Any, search: bool = False, **kwargs: Any
     ) -> T:
-        if search:
-            await self._searches.wait()
-        await self._calls.wait()
+        try:
+            if search:
+                await self._searches.wait(self.patience)
+            await self._calls.wait(self.patience)
+        except TooSoon as exc:
+            message = "held back to stay within HubSpot's rate limit"
+            raise CrmRateLimited(
+                message, retry_after=exc.seconds, vendor=PROVIDER, code="PACED"
+            ) from exc
         try:
             return await call(*args, **kwargs)
         except CrmRateLimited as exc:

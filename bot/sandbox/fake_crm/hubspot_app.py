@@ -94,6 +94,8 @@ async def _serve(store: FakeHubSpot, request: Request, endpoint: str, handler: H
             status, answer = handler(store, request, body)
     except HubSpotError as exc:
         status, answer = exc.status, exc.body
+    if fault is not None and fault.after and fault.status is not None:
+        status, answer = fault.status, _fault_body(fault.status)  # done, but the answer is lost
     return _finish(store, request, endpoint, body, status, answer, headers)
 
 

@@ -127,6 +127,10 @@ async def _serve(
             status, answer = handler(org, request, body)
     except SalesforceError as exc:
         status, answer = exc.status, exc.body
+    if fault is not None and fault.after and fault.status is not None:
+        # Carried out, but the answer is lost on the way back.
+        status = fault.status
+        answer = schema.error("UNKNOWN_EXCEPTION", f"Injected fault: HTTP {status}")
     _record(org, request, endpoint, body, status)
     if status == 204:
         return Response(status_code=204)
