@@ -25,11 +25,13 @@ ANA, BEN, MARIA, MARK = "U0REP1", "U0REP2", "U0MGR", "U0MKT"
 
 
 class DemoServer:
-    def __init__(self, database_url: str, *, config_path: str | Path | None = None) -> None:
+    def __init__(
+        self, database_url: str, *, config_path: str | Path | None = None, crm: str | None = None
+    ) -> None:
         self._sock = listening_socket("127.0.0.1", 0)
         self.port = self._sock.getsockname()[1]
         self.database_url = database_url
-        self.demo: Demo = build_demo(database_url, port=self.port, config_path=config_path)
+        self.demo: Demo = build_demo(database_url, port=self.port, config_path=config_path, crm=crm)
         self.url = self.demo.url
         self.workspace = self.demo.workspace
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -26,6 +26,7 @@ from bot.runtime.services import Services
 from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender, create_fake_slack_app
 from bot.timekeeping.clock import ManualClock
 
+from .crm import DemoCrm, build_demo_crm
 from .samples import SampleFeeder
 from .team import DEMO_BOT_TOKEN, DEMO_INTAKE_TOKEN, DEMO_SIGNING_SECRET, demo_settings, demo_team
 
@@ -82,6 +83,7 @@ class Demo:
     team_source: str
     handoff: HandoffApp = field(init=False)
     server: uvicorn.Server | None = None
+    crm: DemoCrm | None = None  # `--crm`: the fake CRM beside the workspace (crm.py)
 
     @property
     def services(self) -> Services:
@@ -99,8 +101,12 @@ def build_demo(
     port: int,
     host: str = DEFAULT_HOST,
     config_path: str | Path | None = None,
+    crm: str | None = None,
 ) -> Demo:
-    """The demo app for a server on host:port (bind the socket first; see listening_socket)."""
+    """The demo app for a server on host:port (bind the socket first; see listening_socket).
+
+    `crm` ("hubspot" or "salesforce") connects the bot to a fake CRM on the same port.
+    """
     from .routes import demo_routes  # routes import Demo for typing
 
     url = f"http://{host}:{port}"
@@ -112,6 +118,10 @@ def build_demo(
         team.team, database_url=database_url, api_url=f"{fake_url}/api/", port=port
     )
     clock = ManualClock(running=True)
+    demo_crm, crm_routes = None, []
+    if crm is not None:
+        demo_crm, crm_routes = build_demo_crm(crm, base_url=url, clock=clock, workspace=workspace)
+        settings = demo_crm.settings(settings)
     demo = Demo(
         url=url,
         workspace=workspace,
@@ -124,11 +134,12 @@ def build_demo(
         ),
         samples=SampleFeeder(f"{url}/api/leads", DEMO_INTAKE_TOKEN),
         team_source=team.source,
+        crm=demo_crm,
     )
     demo.handoff = create_app(
         settings,
         clock=clock,
-        extra_routes=[Mount(FAKE_SLACK_PREFIX, app=fake_slack), *demo_routes(demo)],
+        extra_routes=[Mount(FAKE_SLACK_PREFIX, app=fake_slack), *crm_routes, *demo_routes(demo)],
     )
     return demo
 
