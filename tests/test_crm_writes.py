@@ -166,3 +166,25 @@ def test_a_salesforce_task_whose_answer_was_lost_is_not_created_twice(
         tasks = [t for t in org.records["Task"].values() if t["WhoId"] == lead_id]
         assert len(tasks) == 1
         assert "Comment: Student" in tasks[0]["Description"]
+
+
+def test_a_write_to_a_lead_converted_meanwhile_is_dropped_with_the_reason(
+    database_url: str, slack: FakeSlackServer, workspace: FakeWorkspace, clock: ManualClock
+) -> None:
+    org = FakeSalesforce(client_id=SF_CLIENT_ID, client_secret=SF_CLIENT_SECRET, clock=clock)
+    seed_salesforce_users(org)
+    with ExitStack() as stack:
+        server = stack.enter_context(FakeSalesforceServer(org))
+        loop = CrmLoop(stack, database_url, slack, workspace, clock, server.url, "salesforce")
+        loop.start()
+        loop.poll()
+        lead_id = new_salesforce_mql(org)
+        loop.poll()
+        card = loop.card_of(lead_id)
+        org.convert_lead(lead_id, amount=1000)
+        loop.click(ANA, card, ActionId.CLAIM)
+        loop.drained()
+        (row,) = [m for m in store.outbox(loop.database_url) if m.kind == "crm_write"]
+        assert row.state == OutboxState.DROPPED
+        assert "was converted" in (row.last_error or "")
+        assert [c.status for c in org.calls("sobject.update")] == [400]

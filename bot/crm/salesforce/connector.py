@@ -26,7 +26,7 @@ from bot.crm.connector import (
     to_lead,
 )
 from bot.crm.deals import DealFacts, deal_outcomes
-from bot.crm.errors import CrmAuthFailed, CrmError, CrmNotFound
+from bot.crm.errors import CrmAuthFailed, CrmError, CrmNotFound, CrmPermanent
 from bot.settings.crm import SalesforceConfig
 
 from .client import SalesforceClient
@@ -155,8 +155,20 @@ class SalesforceConnector:
             values[write_back.reason_field] = decision.reason
         if write_back.comment_field and decision.reason is not None:
             values[write_back.comment_field] = decision.comment
-        if values:
+        if not values:
+            return
+        try:
             await self.client.update("Lead", record_id(record_id_), values)
+        except CrmPermanent as exc:
+            if exc.code != "CANNOT_UPDATE_CONVERTED_LEAD":
+                raise
+            # Converted in Salesforce meanwhile: the Lead is read-only now, for good.
+            raise CrmNotFound(
+                f"lead {record_id_} was converted; Salesforce no longer updates it",
+                vendor=PROVIDER,
+                status=exc.status,
+                code=exc.code,
+            ) from exc
 
     async def add_note(self, record_id_: str, note: Note, *, look_first: bool) -> str:
         rid = record_id(record_id_)

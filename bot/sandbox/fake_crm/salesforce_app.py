@@ -278,6 +278,9 @@ def _writable(org: FakeSalesforce, sobject: str, body: Any) -> dict[str, Any]:
 
 def _update(org: FakeSalesforce, request: Request, body: Any) -> tuple[int, Any]:
     sobject, record = _record_of(org, request)
+    if sobject == "Lead" and record.get("IsConverted"):
+        message = "cannot reference converted lead"
+        raise SalesforceError(400, "CANNOT_UPDATE_CONVERTED_LEAD", message)
     org.change(sobject, record["Id"], _writable(org, sobject, body))
     return 204, None
 
