@@ -239,6 +239,8 @@ EVENT_WORDS = {
     "breached": "Missed its deadline",
     "reassigned": "Reassigned",
     "escalated": "Escalated",
+    "withdrawn": "Withdrawn by the CRM before its card was posted",
+    "first_touch": "First sales activity in the CRM",
 }
 
 
@@ -253,10 +255,22 @@ def timeline(
             words += f": {reason_label(team, (event.detail or {}).get('reason'))}"
             if (event.detail or {}).get("comment"):
                 words += f" ({event.detail['comment']})"
-        entries.append(TimelineEntry(event.at, words, event.actor_id))
+        if event.kind == "withdrawn" and (event.detail or {}).get("why"):
+            words += f": {event.detail['why']}"
+        entries.append(TimelineEntry(_event_time(event), words, event.actor_id))
     for outcome in outcomes:
         entries.append(TimelineEntry(outcome.at, outcome_words(outcome)))
     return sorted(entries, key=lambda e: e.at)
+
+
+def _event_time(event: LeadEvent) -> datetime:
+    """When it happened: a first touch is stored when seen, but happened at detail["at"]."""
+    if event.kind == "first_touch" and (event.detail or {}).get("at"):
+        try:
+            return datetime.fromisoformat(str(event.detail["at"]))
+        except ValueError:
+            pass
+    return event.at
 
 
 def outcome_words(outcome: LeadOutcome) -> str:

@@ -15,9 +15,9 @@ from sqlalchemy import update
 
 from bot.feedback import metrics, reports
 from bot.settings import TeamConfig
-from messages.feedback import digest_details, stats_message
+from messages.feedback import digest_details, stats_message, timeline
 from storage.database import Database
-from storage.models import Lead
+from storage.models import Lead, LeadEvent
 from tests.conftest import TEAM
 from tests.feedback_data import BERLIN, NOW, W10, H, seeded, utc, with_db
 
@@ -112,3 +112,21 @@ def test_without_a_crm_or_a_touch_the_line_is_not_shown(seeded: str) -> None:
     assert "first touch" not in repr(stats_message(stats).blocks)
     shown = repr(stats_message(stats, crm=True).blocks)
     assert "Time to first touch" in shown and "no sales activity recorded" in shown
+
+
+def test_the_lead_timeline_tells_a_withdrawal_and_a_first_touch() -> None:
+
+    lead = Lead(id=1, email="a@example.com", source="webinar", created_at=utc(3, 9))
+    events = [
+        LeadEvent(
+            lead_id=1, kind="first_touch", at=utc(3, 12), detail={"at": utc(3, 10).isoformat()}
+        ),
+        LeadEvent(lead_id=1, kind="withdrawn", at=utc(3, 9, 30), detail={"why": "merged into 7"}),
+    ]
+    team = TeamConfig.model_validate(TEAM)
+    texts = [(entry.at, entry.text) for entry in timeline(lead, events, [], team)]
+    assert texts == [
+        (utc(3, 9), "Arrived from webinar"),
+        (utc(3, 9, 30), "Withdrawn by the CRM before its card was posted: merged into 7"),
+        (utc(3, 10), "First sales activity in the CRM"),
+    ]

@@ -60,8 +60,9 @@ def parse_time(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def epoch_ms(moment: datetime) -> str:
+    """A datetime filter value as HubSpot's search documents it: milliseconds since the epoch."""
+    return str(int(moment.timestamp() * 1000))
 
 
 class HubSpotConnector:
@@ -155,7 +156,8 @@ class HubSpotConnector:
         sorts = [Sort(propertyName=date_property, direction="ASCENDING")]
         start, after = since, None
         while True:
-            window = Filter(propertyName=date_property, operator=Operator.GTE, value=iso(start))
+            since_filter = epoch_ms(start)
+            window = Filter(propertyName=date_property, operator=Operator.GTE, value=since_filter)
             group = FilterGroup(filters=[*self._mql_filters(), window])
             page = await self._call(
                 self.client.search_contacts,
