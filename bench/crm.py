@@ -96,6 +96,10 @@ class Fake:
             self.url = stack.enter_context(FakeSalesforceServer(self.org)).url
         self._n = 0
 
+    @property
+    def push_name(self) -> str:
+        return "webhook" if self.provider == "hubspot" else "outbound"
+
     def crm_settings(self) -> dict[str, Any]:
         if self.provider == "salesforce":
             return {"salesforce": {"organization_id": self.org.org_id}}
@@ -164,7 +168,7 @@ def latency_run(database_url: str, provider: str, pushed: int, pulled: int, ever
             push(record_id)
             times.append(card_time(loop, record_id) - started)
             time.sleep(1.1)  # the channel is idle again (one card a second)
-        report(f"{provider} pushed (webhook->card)", times, 2.0)
+        report(f"{provider} pushed ({fake.push_name}->card)", times, 2.0)
         times = []
         for _ in range(pulled):
             time.sleep(random.uniform(0, poll_every))  # a random moment of the poll cycle

@@ -44,7 +44,19 @@ TOUCH_PROPERTIES = ("hs_sa_first_engagement_date", "notes_last_contacted")
 DEFAULT_PATIENCE_SECONDS = 1.0
 # Counted by HubSpot on each contact; a contact without deals costs no deal search.
 DEALS_COUNT = "num_associated_deals"
-REQUIRED_SCOPES = tuple(scope for scopes in SCOPES.values() for scope in scopes)
+# What the connector calls: contacts read and write (search, read, update, notes), deals
+# read (outcomes), owners read (reps), contact property definitions (`crm check`).
+REQUIRED_SCOPES = tuple(
+    scope
+    for call in (
+        "read_contacts",
+        "write_contacts",
+        "read_deals",
+        "read_owners",
+        "read_contact_properties",
+    )
+    for scope in SCOPES[call]
+)
 
 
 def parse_time(value: str | None) -> datetime | None:
