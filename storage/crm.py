@@ -26,9 +26,7 @@ from storage.kinds import (
     crm_note_key,
     crm_write_key,
 )
-from storage.lead_input import LeadIn
-from storage.leads import IngestOutcome, IngestStatus, ingest_leads
-from storage.models import Lead, LeadEvent, LeadState, OutboxMessage, OutboxState
+from storage.models import Lead, LeadEvent, OutboxMessage, OutboxState
 from storage.outbox import Work, enqueue_many
 
 MQL_STREAM = "mql"
@@ -37,7 +35,7 @@ WRITE_EVENTS = (EventKind.CLAIMED, EventKind.ACCEPTED, EventKind.RELEASED, Event
 CRM_KINDS = (OutboxKind.CRM_FETCH, OutboxKind.CRM_WRITE, OutboxKind.CRM_NOTE)
 
 
-async def _insert(session: AsyncSession) -> Any:
+async def insert_for(session: AsyncSession) -> Any:
     """The dialect's INSERT, for ON CONFLICT clauses."""
     connection = await session.connection()
     return pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
@@ -59,7 +57,7 @@ async def take_poll_lease(
     A first poll creates the cursor at `now`: the connector starts with the records
     that become MQLs from now on (`handoff crm sync --since` backfills).
     """
-    insert = await _insert(session)
+    insert = await insert_for(session)
     await session.exec(
         insert(CrmCursor)
         .values(provider=provider, stream=stream, position=now, updated_at=now)
@@ -120,39 +118,7 @@ async def cursor_of(
     return await session.get(CrmCursor, (provider, stream), populate_existing=True)
 
 
-# --- leads from CRM records ---------------------------------------------------------------
-
-
-async def store_crm_leads(
-    session: AsyncSession,
-    provider: str,
-    leads: list[LeadIn],
-    *,
-    now: datetime,
-    dedup_window: timedelta,
-    first_check_at: datetime,
-) -> list[IngestOutcome]:
-    """Store MQLs read from the CRM exactly as intake does, and link the new ones.
-
-    `leads` carry the record id as external_id. The link makes the lead's later
-    transitions owe CRM writes, and schedules its first look at deals and activity.
-    """
-    outcomes = await ingest_leads(session, leads, now=now, dedup_window=dedup_window)
-    links = [
-        {
-            "lead_id": outcome.id,
-            "provider": provider,
-            "record_id": lead.external_id,
-            "created_at": now,
-            "next_check_at": first_check_at,
-        }
-        for lead, outcome in zip(leads, outcomes, strict=True)
-        if outcome.status is IngestStatus.CREATED and lead.external_id
-    ]
-    if links:
-        insert = await _insert(session)
-        await session.exec(insert(CrmLink).values(links).on_conflict_do_nothing())
-    return outcomes
+# --- work owed to the CRM ---------------------------------------------------------------
 
 
 async def queue_fetches(
@@ -173,49 +139,8 @@ async def queue_fetches(
     return await enqueue_many(session, work, now=now)
 
 
-async def lead_by_record(session: AsyncSession, record_id: str) -> Lead | None:
-    """The lead stored for a CRM record (by external_id, which intake keeps unique)."""
-    return (await session.exec(select(Lead).where(Lead.external_id == record_id))).first()
-
-
 async def link_of(session: AsyncSession, lead_id: int) -> CrmLink | None:
     return await session.get(CrmLink, lead_id)
-
-
-async def withdraw_lead(session: AsyncSession, lead_id: int, *, why: str, now: datetime) -> bool:
-    """The CRM took the record back before its card went out: withdraw the lead.
-
-    One conditional UPDATE, like the transitions: only an open lead without a card
-    is withdrawn, so a card posted meanwhile wins. The event says why.
-    """
-    result = await session.exec(
-        update(Lead)
-        .where(
-            col(Lead.id) == lead_id,
-            col(Lead.state) == LeadState.OPEN,
-            col(Lead.message_ts).is_(None),
-        )
-        .values(state=LeadState.WITHDRAWN, sla_next_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        return False
-    await record_event(
-        session,
-        lead_id=lead_id,
-        kind=EventKind.WITHDRAWN,
-        at=now,
-        from_state=LeadState.OPEN,
-        to_state=LeadState.WITHDRAWN,
-        detail={"why": why},
-    )
-    await session.exec(
-        update(CrmLink).where(col(CrmLink.lead_id) == lead_id).values(next_check_at=None)
-    )
-    return True
-
-
-# --- writes owed to the CRM ---------------------------------------------------------------
 
 
 async def queue_crm_write(
@@ -282,7 +207,7 @@ async def save_rep(
     before = await rep_of(session, provider, slack_user_id)
     was_unmatched = before is not None and before.owner_id is None
     values = {"email": email, "owner_id": owner_id, "problem": problem, "checked_at": now}
-    insert = await _insert(session)
+    insert = await insert_for(session)
     statement = insert(CrmRep).values(provider=provider, slack_user_id=slack_user_id, **values)
     await session.exec(
         statement.on_conflict_do_update(index_elements=["provider", "slack_user_id"], set_=values)

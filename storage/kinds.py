@@ -57,6 +57,8 @@ class EventKind(StrEnum):
     WITHDRAWN = "withdrawn"
     # The first sales activity the CRM recorded after the card was posted.
     FIRST_TOUCH = "first_touch"
+    # A withdrawn lead's record became an MQL again: it arrives anew.
+    REQUALIFIED = "requalified"
 
 
 # --- payloads -----------------------------------------------------------------------------
@@ -165,6 +167,11 @@ def read_payload(model: type[P], stored: dict[str, Any]) -> P:
 
 def card_key(lead_id: int) -> str:
     return f"card:{lead_id}"
+
+
+def card_again_key(lead_id: int, event_id: int) -> str:
+    """A card for a lead the CRM withdrew and then qualified again (the event says when)."""
+    return f"card:{lead_id}:again:{event_id}"
 
 
 def reply_key(event_id: int) -> str:

@@ -170,3 +170,42 @@ def test_a_card_is_not_held_back_when_hubspot_does_not_answer_the_recheck(
     loop.clock.advance(timedelta(minutes=1))
     loop.card_of(contact_id)
     assert wait_for(lambda: portal.calls("contacts.get"), what="the re-check")
+
+
+def test_a_withdrawn_lead_whose_contact_qualifies_again_gets_its_card(
+    loop: CrmLoop, portal: FakeHubSpot
+) -> None:
+    bot = loop.start()
+    loop.poll()
+    loop.ws.faults.inject("chat.postMessage", status=500, times=None)
+    contact_id = new_mql(portal)
+    loop.poll()
+    portal.take_events()
+    portal.update_contact(contact_id, {"lifecyclestage": "lead"})
+    assert HubSpotWebhookSender(portal, bot.url + ROUTE).send().status_code == 200
+    loop.state_of(contact_id, "withdrawn")
+    loop.idle()
+    loop.ws.faults.clear()
+    loop.clock.advance(timedelta(minutes=1))
+    loop.drained()
+    assert loop.cards() == []
+
+    # Back to MQL with the old date (a search index that still shows the past): not yet.
+    portal.update_contact(contact_id, {"lifecyclestage": "marketingqualifiedlead"})
+    assert loop.poll().duplicates == 1
+    loop.drained()
+    assert loop.cards() == [] and loop.lead_of(contact_id).state == "withdrawn"
+
+    # Qualified again, now: it arrives anew and gets its card, once.
+    loop.clock.advance(timedelta(minutes=5))
+    portal.make_mql(contact_id)
+    loop.poll()
+    card = loop.card_of(contact_id)
+    assert "Ana Buyer 1" in card.text + repr(card.blocks)
+    lead = loop.lead_of(contact_id)
+    assert (lead.state, lead.created_at) == ("open", loop.clock.now())
+    kinds = [e.kind for e in store.events(loop.database_url, lead.id)]
+    assert kinds == ["withdrawn", "requalified", "posted"]
+    loop.poll()
+    loop.drained()
+    assert len(loop.cards()) == 1

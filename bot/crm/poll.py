@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.crm.connector import Page
 from bot.crm.errors import CrmError
 from bot.crm.service import Crm
-from storage.crm import advance_cursor, end_poll, store_crm_leads, take_poll_lease
+from storage.crm import advance_cursor, end_poll, take_poll_lease
+from storage.crm_leads import store_crm_leads
 from storage.lead_input import LeadIn
 from storage.leads import IngestOutcome, IngestStatus
 
@@ -78,7 +79,8 @@ async def pull(crm: Crm, since: datetime, on_page: OnPage | None = None) -> Pull
             for record in page.records:
                 if record.problem:
                     _invalid(crm, summary, record.problem)
-            outcomes = await store_page(crm, leads, page.position)
+            changed = {r.id: r.changed_at for r in page.records if r.lead is not None}
+            outcomes = await store_page(crm, leads, page.position, changed=changed)
             summary.pages += 1
             summary.created += sum(o.status is IngestStatus.CREATED for o in outcomes)
             summary.duplicates += sum(o.status is IngestStatus.DUPLICATE for o in outcomes)
@@ -94,9 +96,16 @@ async def pull(crm: Crm, since: datetime, on_page: OnPage | None = None) -> Pull
 
 
 async def store_page(
-    crm: Crm, leads: list[LeadIn], position: datetime | None
+    crm: Crm,
+    leads: list[LeadIn],
+    position: datetime | None,
+    *,
+    changed: dict[str, datetime] | None = None,
 ) -> list[IngestOutcome]:
-    """One page's leads and the cursor's new position (if any), in one transaction."""
+    """One page's leads and the cursor's new position (if any), in one transaction.
+
+    `changed` says when each record last became an MQL, for withdrawn leads to come back.
+    """
     now = crm.clock.now()
     for attempt in range(2):
         try:
@@ -108,6 +117,7 @@ async def store_page(
                     now=now,
                     dedup_window=crm.settings.team.intake.dedup_window,
                     first_check_at=now + crm.poll_every,
+                    changed=changed,
                 )
                 if position is not None:
                     await advance_cursor(session, crm.provider, position, now=now)

@@ -19,7 +19,8 @@ from bot.crm.poll import store_page
 from bot.crm.service import Crm
 from bot.crm.writes import failure
 from bot.runtime.deliveries import DeliveryContext, Drop, Outcome, Sent
-from storage.crm import lead_by_record, link_of, withdraw_lead
+from storage.crm import link_of
+from storage.crm_leads import lead_by_record, withdraw_lead
 from storage.crm_models import CrmLink
 from storage.kinds import CrmRecordRef, read_payload
 from storage.models import Lead, LeadState, OutboxMessage
@@ -80,12 +81,13 @@ async def deliver_fetch(crm: Crm, ctx: DeliveryContext, message: OutboxMessage) 
     async with ctx.db.session() as session:
         lead = await lead_by_record(session, ref.record_id)
         link = await link_of(session, lead.id or 0) if lead is not None else None
-    if lead is not None:
+    if lead is not None and lead.state != LeadState.WITHDRAWN:
         if link is not None and lead.state == LeadState.OPEN and not lead.message_ts:
             why = await withdraw_if_gone(crm, lead, link)
             if why:
                 return Sent({"lead_id": lead.id, "withdrawn": why})
         return Sent({"lead_id": lead.id, "known": True})
+    # Unknown, or withdrawn (which a record that qualified again brings back).
     try:
         record = await crm.connector.fetch(ref.record_id)
     except CrmNotFound:
@@ -98,6 +100,8 @@ async def deliver_fetch(crm: Crm, ctx: DeliveryContext, message: OutboxMessage) 
         logger.warning("%s: %s (not stored)", crm.provider, record.problem)
         return Sent({"record": ref.record_id, "invalid": record.problem})
     # A pushed record does not move the poll cursor: the poller may still be behind it.
-    outcomes = await store_page(crm, [record.lead], position=None)
+    outcomes = await store_page(
+        crm, [record.lead], position=None, changed={record.id: record.changed_at}
+    )
     crm.wake()
     return Sent({"lead_id": outcomes[0].id, "status": outcomes[0].status})
