@@ -209,3 +209,13 @@ def test_a_withdrawn_lead_whose_contact_qualifies_again_gets_its_card(
     loop.poll()
     loop.drained()
     assert len(loop.cards()) == 1
+
+
+def test_events_from_another_portal_are_acknowledged_and_ignored(
+    loop: CrmLoop, portal: FakeHubSpot
+) -> None:
+    bot = loop.start(loop.settings(hubspot={"portal_id": 999}))
+    new_mql(portal)
+    response = HubSpotWebhookSender(portal, bot.url + ROUTE).send()
+    assert response.status_code == 200 and response.json()["queued"] == 0
+    assert fetch_rows(loop) == []

@@ -83,6 +83,9 @@ def hubspot_webhook(services: Services, crm: Crm) -> Callable[[Request], Awaitab
     secret = services.settings.hubspot_client_secret
     assert secret is not None
     public_url = crm.config.hubspot.webhook_url
+    # An app's secret signs the events of every portal it is installed in; with the
+    # portal configured, events from any other are acknowledged and ignored.
+    portal_id = crm.config.hubspot.portal_id
 
     async def webhook(request: Request) -> Response:
         body = await read_limited(request, WEBHOOK_MAX_BYTES)
@@ -113,6 +116,7 @@ def hubspot_webhook(services: Services, crm: Crm) -> Callable[[Request], Awaitab
             )
             for event in events
             if event.subscription_type in CONTACT_EVENTS
+            and (portal_id is None or event.portal_id == portal_id)
         ]
         try:
             queued = await _queue(services, crm, pushed) if pushed else 0
