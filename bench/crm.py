@@ -73,6 +73,8 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def report(label: str, latencies: list[float], target: float) -> None:
+    if not latencies:
+        return
     p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
     verdict = "meets" if p99 <= target else "MISSES"
     print(
@@ -131,6 +133,11 @@ class Fake:
             calls, ok = self.org.calls("sobject.update"), 204
         written = {c.path.rsplit("/", 1)[-1] for c in calls if c.status == ok}
         return sum(str(r) in written for r in record_ids)
+
+    def accepted_writes(self) -> int:
+        if self.provider == "hubspot":
+            return sum(c.status == 200 for c in self.portal.calls("contacts.update"))
+        return sum(c.status == 204 for c in self.org.calls("sobject.update"))
 
     def rate_limited(self) -> int:
         return (
@@ -211,7 +218,7 @@ def write_run(database_url: str, provider: str, writes: int, limit: int | None, 
         elapsed = time.monotonic() - started
         print(
             f"  {label:<40} {writes} writes in {elapsed:6.1f}s = {writes / elapsed:5.1f}/s, "
-            f"429 answers {fake.rate_limited()}"
+            f"429 answers {fake.rate_limited()}, writes accepted {fake.accepted_writes()}"
         )
 
 
@@ -221,7 +228,8 @@ def run(fresh: Callable[[], Iterator[str]], args: argparse.Namespace) -> None:
     for provider in providers:
         with contextmanager(fresh)() as url:
             print(f"{provider} on {url.split(':')[0]}:")
-            latency_run(url, provider, args.pushed, args.pulled, args.poll_every)
+            if args.pushed or args.pulled:
+                latency_run(url, provider, args.pushed, args.pulled, args.poll_every)
         if not args.writes:
             continue
         runs = (
