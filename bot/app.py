@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 import bot.leads.deliveries  # noqa: F401  (registers the lead deliveries with the outbox)
+from bot.crm import wiring as crm
 from bot.feedback import wiring as feedback
 from bot.leads import wiring as leads
 from bot.runtime.deliveries import DeliveryContext
@@ -30,6 +31,7 @@ from bot.slack.directory import Directory
 from bot.slack.errors import slack_error
 from bot.survey import wiring as survey
 from bot.timekeeping.clock import Clock, SystemClock
+from handlers.http import crm_push
 from handlers.http.errors import JSON_ERRORS
 from handlers.http.health import make_health_endpoint
 from handlers.http.intake import make_intake_endpoint
@@ -46,6 +48,7 @@ SLACK_TIMEOUT_SECONDS = 10
 AUTH_RETRY_SECONDS = 60.0
 
 Listeners = Callable[[AsyncApp, Services], None]
+Routes = Callable[[Services], list[BaseRoute]]
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,8 @@ class Capability:
     name: str
     register: Callable[[Registry, Services], None]
     listeners: tuple[Listeners, ...] = ()
+    # HTTP endpoints of its own (handlers/http/), built after `register`.
+    routes: Routes | None = None
 
 
 CAPABILITIES: tuple[Capability, ...] = (
@@ -66,6 +71,8 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("sla", sla.register),
     Capability("feedback", feedback.register, (leadfeedback.register,)),
     Capability("survey", survey.register, (survey_listeners.register,)),
+    # Last: it checks CRM leads before the leads capability's card delivery.
+    Capability("crm", crm.register, routes=crm_push.routes),
 )
 
 
@@ -107,7 +114,11 @@ def create_app(
         capability.register(services.registry, services)
         for listeners in capability.listeners:
             listeners(bolt, services)
-    routes = [*_routes(settings, services, bolt), *(extra_routes or [])]
+    routes = [
+        *_routes(settings, services, bolt),
+        *(route for c in CAPABILITIES if c.routes for route in c.routes(services)),
+        *(extra_routes or []),
+    ]
     http = Starlette(routes=routes, exception_handlers=JSON_ERRORS)
     handoff = HandoffApp(services=services, bolt=bolt, http=http)
 
@@ -215,3 +226,5 @@ async def stop_background(handoff: HandoffApp) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.wait_for(asyncio.gather(*handoff.background, return_exceptions=True), 15)
     handoff.background = []
+    for close in handoff.services.registry.closers:
+        await close()

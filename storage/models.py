@@ -31,6 +31,9 @@ class LeadState(StrEnum):
     CLAIMED = "claimed"
     ACCEPTED = "accepted"  # sales-accepted lead (SQL)
     REJECTED = "rejected"  # returned to marketing for nurture
+    # The CRM took it back before its card was posted (deleted, merged, no longer an
+    # MQL): never posted and not counted as an MQL (bot/crm/, bot/feedback/metrics.py).
+    WITHDRAWN = "withdrawn"
 
 
 OPEN_STATES = (LeadState.OPEN, LeadState.CLAIMED)
@@ -92,6 +95,8 @@ class Lead(SQLModel, table=True):
     # The claimer's latest nudge DM, refreshed without buttons when the lead moves on.
     sla_dm_channel: str | None = Field(default=None, max_length=40)
     sla_dm_ts: str | None = Field(default=None, max_length=40)
+    # The first sales activity the CRM recorded after the card was posted (bot/crm/).
+    first_touch_at: datetime | None = _utc()
 
     @property
     def display_name(self) -> str:

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from bot.cli import demo, leads, reports, setup
+from bot.cli import crm, demo, leads, reports, setup
 
 
 @click.group()
@@ -56,5 +56,6 @@ for command in (
     demo.demo,
     reports.digest,
     reports.sla,
+    crm.crm,
 ):
     main.add_command(command)

@@ -13,12 +13,15 @@ from messages.ids import Command
 # groups:read list channel members for the survey; files:write uploads the
 # digest chart and CSV exports; channels:history, groups:history and im:history
 # let a retried post look for the message an interrupted attempt may already
-# have posted (bot/runtime/once.py), so that it is not posted twice.
+# have posted (bot/runtime/once.py), so that it is not posted twice;
+# users:read.email gives a rep's address, by which a connected CRM finds the rep's
+# owner record (bot/crm/owners.py).
 BOT_SCOPES = [
     "chat:write",
     "commands",
     "im:write",
     "users:read",
+    "users:read.email",
     "usergroups:read",
     "channels:read",
     "groups:read",
