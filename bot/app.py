@@ -29,6 +29,7 @@ from bot.settings import Settings
 from bot.sla import wiring as sla
 from bot.slack.directory import Directory
 from bot.slack.errors import slack_error
+from bot.slack.socket import SocketMode
 from bot.survey import wiring as survey
 from bot.timekeeping.clock import Clock, SystemClock
 from handlers.http.health import make_health_endpoint
@@ -75,6 +76,7 @@ class HandoffApp:
     bolt: AsyncApp
     http: Starlette
     background: list[asyncio.Task[Any]] = field(default_factory=list)
+    socket: SocketMode | None = None  # Slack over Socket Mode (SLACK_APP_TOKEN set)
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
@@ -92,8 +94,10 @@ def create_app(
     client: AsyncWebClient | None = None,
     extra_routes: list[BaseRoute] | None = None,
 ) -> HandoffApp:
-    if settings.slack_signing_secret is None or settings.slack_bot_token is None:
-        raise ValueError("create_app needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+    if settings.slack_bot_token is None:
+        raise ValueError("create_app needs SLACK_BOT_TOKEN")
+    if not settings.socket_mode and settings.slack_signing_secret is None:
+        raise ValueError("create_app needs SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN)")
     db = db or Database(settings.database_url)
     clock = clock or SystemClock()
     client = client or slack_client(settings)
@@ -127,10 +131,11 @@ def create_app(
         # Bolt gives each request a client with the token from `authorize`; its
         # own client carries none (it warns when both are set).
         client=AsyncWebClient(base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS),
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        signing_secret=_secret(settings.slack_signing_secret),
         authorize=authorize,
         process_before_response=False,
-        request_verification_enabled=True,
+        # Over Socket Mode Slack authenticates the WebSocket; there is nothing to sign.
+        request_verification_enabled=not settings.socket_mode,
         raise_error_for_unhandled_request=False,
     )
     errors.register(bolt, services)
@@ -140,19 +145,21 @@ def create_app(
         for listeners in capability.listeners:
             listeners(bolt, services)
 
-    handler = AsyncSlackRequestHandler(bolt)
-    routes: list[BaseRoute] = [
-        Route(
-            "/slack/events",
-            make_slack_endpoint(handler, settings.slack_signing_secret.get_secret_value()),
-            methods=["POST"],
-        ),
+    routes: list[BaseRoute] = _slack_routes(bolt, settings)
+    routes += [
         Route("/api/leads", make_intake_endpoint(services), methods=["POST"]),
         Route(OUTCOME_ROUTE, make_outcome_endpoint(services), methods=["POST"]),
         Route("/healthz", make_health_endpoint(services), methods=["GET"]),
         *(extra_routes or []),
     ]
     handoff = HandoffApp(services=services, bolt=bolt, http=Starlette(routes=routes))
+    if settings.slack_app_token is not None:
+        handoff.socket = SocketMode(
+            bolt,
+            settings.slack_app_token.get_secret_value(),
+            settings.slack_api_url,
+            report=lambda state: setattr(services.slack, "socket", str(state)),
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -164,6 +171,19 @@ def create_app(
 
     handoff.http.router.lifespan_context = lifespan
     return handoff
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def _slack_routes(bolt: AsyncApp, settings: Settings) -> list[BaseRoute]:
+    """POST /slack/events over HTTP; nothing over Socket Mode, where Slack uses the socket."""
+    if settings.socket_mode or settings.slack_signing_secret is None:
+        return []
+    handler = AsyncSlackRequestHandler(bolt)
+    secret = settings.slack_signing_secret.get_secret_value()
+    return [Route("/slack/events", make_slack_endpoint(handler, secret), methods=["POST"])]
 
 
 async def check_slack_auth(services: Services) -> None:
@@ -193,9 +213,14 @@ async def start_background(handoff: HandoffApp) -> None:
         asyncio.create_task(check_slack_auth(services), name="slack-auth"),
     ]
     services.registry.jobs.start()
+    if handoff.socket is not None:
+        await handoff.socket.start()
 
 
 async def stop_background(handoff: HandoffApp) -> None:
+    if handoff.socket is not None:
+        # First: no new clicks arrive while the jobs and the outbox wind down.
+        await handoff.socket.stop()
     await handoff.services.registry.jobs.stop()
     handoff.services.outbox.stop()
     for task in handoff.background:

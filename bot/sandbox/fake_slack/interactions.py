@@ -4,6 +4,11 @@ A click, a modal submission or a slash command is built from what the workspace 
 (the message and its button, the open view), sent to `{bot_url}/slack/events` the way
 Slack sends it, and the bot's HTTP answer is applied the way Slack would apply it (view
 closed or kept open with errors, slash command ack shown to the user).
+
+With `transport="socket"` the same payloads go to the bot as Socket Mode envelopes over
+the WebSocket it opened (socket_mode.py), and the payload of its ack is applied exactly
+like an HTTP answer; the methods return an httpx.Response made from the ack, so one test
+reads the same either way.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import httpx
 
 from . import api
 from .models import View, iter_elements
+from .socket_mode import Ack, EnvelopeType
 from .workspace import FakeSlackError, FakeWorkspace
 
 EVENTS_PATH = "/slack/events"
@@ -54,6 +60,9 @@ _INITIAL_KEYS = {
 }
 
 
+Transport = Literal["http", "socket"]
+
+
 @dataclass(frozen=True)
 class Delivery:
     """A request ready to send, and what to do with the bot's answer."""
@@ -65,6 +74,20 @@ class Delivery:
 @dataclass(frozen=True)
 class _PayloadDelivery(Delivery):
     payload: dict[str, Any] = field(default_factory=dict)
+    # Over Socket Mode: the envelope type that carries `payload`.
+    envelope: EnvelopeType = EnvelopeType.INTERACTIVE
+
+
+def ack_response(ack: Ack) -> httpx.Response:
+    """The bot's ack as the HTTP answer Slack would have had: 200 with its payload, if any.
+
+    No ack in time is a 504: Slack stops waiting and shows the user an error.
+    """
+    if not ack.acked:
+        return httpx.Response(504, json={"error": "no_ack_within_3_seconds"})
+    if ack.payload is None:
+        return httpx.Response(200, content=b"")
+    return httpx.Response(200, json=ack.payload)
 
 
 class InteractionSender:
@@ -79,8 +102,10 @@ class InteractionSender:
         response_base_url: str | None = None,
         verification_token: str = "verification_token",
         timeout: float = 10.0,
+        transport: Transport = "http",
     ) -> None:
         self.ws = ws
+        self.transport = transport
         self.events_url = bot_url.rstrip("/") + EVENTS_PATH
         self.signing_secret = signing_secret
         self._response_base_url = response_base_url
@@ -125,19 +150,32 @@ class InteractionSender:
         return urlencode({"payload": json.dumps(payload)}).encode()
 
     def post_payload(self, payload: Mapping[str, Any]) -> httpx.Response:
-        """Sign and send a payload as is (e.g. an edited `block_actions_payload`)."""
-        return self.post(self.encode_payload(payload))
+        """Send an interaction payload as is (e.g. an edited `block_actions_payload`)."""
+        return self._send(self._as_is(payload))
 
     async def apost_payload(self, payload: Mapping[str, Any]) -> httpx.Response:
-        return await self.apost(self.encode_payload(payload))
+        return await self._asend(self._as_is(payload))
+
+    def _as_is(self, payload: Mapping[str, Any]) -> _PayloadDelivery:
+        return _PayloadDelivery(
+            body=self.encode_payload(payload), after=lambda _: None, payload=dict(payload)
+        )
 
     def _send(self, delivery: Delivery) -> httpx.Response:
-        response = self.post(delivery.body)
+        if self.transport == "socket":
+            kind, payload = _envelope_of(delivery)
+            response = ack_response(self.ws.sockets.deliver(kind, payload, self.timeout))
+        else:
+            response = self.post(delivery.body)
         delivery.after(response)
         return response
 
     async def _asend(self, delivery: Delivery) -> httpx.Response:
-        response = await self.apost(delivery.body)
+        if self.transport == "socket":
+            kind, payload = _envelope_of(delivery)
+            response = ack_response(await self.ws.sockets.adeliver(kind, payload))
+        else:
+            response = await self.apost(delivery.body)
         delivery.after(response)
         return response
 
@@ -480,7 +518,9 @@ class InteractionSender:
         def after(response: httpx.Response) -> None:
             self._after_slash(user_id, channel_id, response)
 
-        return Delivery(urlencode(form).encode(), after)
+        return _PayloadDelivery(
+            urlencode(form).encode(), after, payload=form, envelope=EnvelopeType.SLASH_COMMANDS
+        )
 
     def _after_slash(self, user_id: str, channel_id: str, response: httpx.Response) -> None:
         if response.status_code != 200 or not response.content.strip():
@@ -531,6 +571,12 @@ class InteractionSender:
                 "no response_base_url: pass one, or start a FakeSlackServer for the workspace"
             )
         return f"{base.rstrip('/')}/response/{token}"
+
+
+def _envelope_of(delivery: Delivery) -> tuple[EnvelopeType, dict[str, Any]]:
+    if not isinstance(delivery, _PayloadDelivery):
+        raise TypeError("only payload deliveries travel over Socket Mode")
+    return delivery.envelope, delivery.payload
 
 
 def _action(block: dict[str, Any], element: dict[str, Any], value: str | None) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from .models import (
     View,
     iter_elements,
 )
+from .socket_mode import SocketModeHub
 
 # Slack lets an app exchange a trigger_id for a modal within three seconds, once.
 TRIGGER_TTL_SECONDS = 3.0
@@ -100,8 +101,10 @@ class FakeWorkspace:
         bot_user_id: str = seed.BOT_USER_ID,
         bot_id: str = seed.BOT_ID,
         bot_name: str = seed.BOT_NAME,
+        app_token: str = seed.APP_TOKEN,
     ) -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
         self.team_id = team_id
         self.team_domain = team_domain
         self.team_name = team_name
@@ -130,6 +133,8 @@ class FakeWorkspace:
         self._last_ts_us = 0
         self._down = False
         self.faults = Faults(self.lock, self._bump)
+        # Socket Mode: apps.connections.open's tickets and the connected app (socket_mode.py).
+        self.sockets = SocketModeHub(app_id)
         self.add_user(id=bot_user_id, name=bot_name, real_name=bot_name, is_bot=True, bot_id=bot_id)
 
     @classmethod
