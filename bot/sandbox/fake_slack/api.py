@@ -138,7 +138,10 @@ def answer(
         else:
             try:
                 body = _METHODS[name](ws, Args(values), context)
-                result = ApiAnswer(200, {"ok": True, **body})
+                # Slack names the token's scopes on every answer; `handoff check --online`
+                # compares them with the manifest's.
+                scopes = {"x-oauth-scopes": ",".join(ws.scopes)}
+                result = ApiAnswer(200, {"ok": True, **body}, scopes)
                 channel = _answer_channel(body) or channel
             except FakeSlackError as exc:
                 result = ApiAnswer(200, _error_body(exc))

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.slack.manifest import BOT_SCOPES
+
 from . import seed
 from .faults import Faults
 from .models import (
@@ -105,6 +107,8 @@ class FakeWorkspace:
     ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
+        # The bot scopes the app was installed with: the manifest's, unless a test takes some.
+        self.scopes: list[str] = list(BOT_SCOPES)
         self.team_id = team_id
         self.team_domain = team_domain
         self.team_name = team_name
