@@ -1,0 +1,146 @@
+"""Socket Mode end to end: the bot connects to the fake workspace's WebSocket.
+
+The handoff loop's main tests run over both transports (test_handoff_loop.py); these
+are what only Socket Mode has: envelopes and acks, Slack's redelivery of an event
+whose ack came late, `disconnect` and the reconnection, and a refused app token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.sandbox.fake_slack import EnvelopeType, FakeSlackServer, FakeWorkspace, InteractionSender
+from messages.ids import ActionId
+from tests import store
+from tests.conftest import APP_TOKEN, BOT_TOKEN, INTAKE_TOKEN
+from tests.harness import BotServer, wait_for
+from tests.test_handoff_loop import LEAD, LEADS, the_card
+
+SOCKET = pytest.mark.parametrize("transport", ["socket"], indirect=True)
+ANA = "U0REP1"
+
+
+def event_callback(workspace: FakeWorkspace, event: dict[str, Any]) -> dict[str, Any]:
+    """An Events API payload as Slack wraps one (the envelope's `payload`)."""
+    return {
+        "token": "verification_token",
+        "team_id": workspace.team_id,
+        "api_app_id": workspace.app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": "Ev0HANDOFF1",
+        "event_time": 1700000000,
+        "authorizations": [
+            {"team_id": workspace.team_id, "user_id": workspace.bot_user_id, "is_bot": True}
+        ],
+    }
+
+
+@SOCKET
+def test_clicks_travel_as_envelopes_and_health_reports_the_socket(
+    bot: BotServer, sender: InteractionSender, workspace: FakeWorkspace, database_url: str
+) -> None:
+    lead_id = bot.post_leads(LEAD).json()["id"]
+    card = the_card(workspace)
+    assert sender.click(user=ANA, channel=LEADS, ts=card.ts, action_id=ActionId.CLAIM).is_success
+    wait_for(lambda: store.lead(database_url, lead_id).state == "claimed", what="the claim")
+    [envelope] = workspace.sockets.envelopes(EnvelopeType.INTERACTIVE)
+    assert envelope.acked and envelope.payload["type"] == "block_actions"
+    health = httpx.get(f"{bot.url}/healthz", timeout=5).json()
+    assert health["slack"]["socket"] == "connected"
+    # Over Socket Mode there is no HTTP endpoint for Slack, hence nothing to forge.
+    assert httpx.post(f"{bot.url}/slack/events", content=b"x", timeout=5).status_code == 404
+
+
+@SOCKET
+def test_a_late_ack_is_redelivered_and_the_bot_acts_once(
+    bot: BotServer, sender: InteractionSender, workspace: FakeWorkspace, database_url: str
+) -> None:
+    hub = workspace.sockets
+    hub.ack_timeout = 0.5  # Slack waits about 3 s; the rule is the same, the test faster
+    hub.count_next_acks_as_late(1)
+    event = {"type": "tokens_revoked", "tokens": {"bot": [workspace.bot_user_id]}}
+    ack = hub.deliver(EnvelopeType.EVENTS_API, event_callback(workspace, event))
+    assert ack.acked and ack.attempts == 2
+    first, second = hub.envelopes(EnvelopeType.EVENTS_API)
+    assert (first.retry_attempt, first.late, first.acked) == (0, True, False)
+    assert (second.retry_attempt, second.acked) == (1, True)
+    assert first.envelope_id != second.envelope_id
+
+    # A click whose ack is late is not redelivered (Slack shows the user an error), and
+    # the claim it carried was made once: a second delivery would change nothing anyway.
+    lead_id = bot.post_leads(LEAD).json()["id"]
+    card = the_card(workspace)
+    hub.count_next_acks_as_late(1)
+    answer = sender.click(user=ANA, channel=LEADS, ts=card.ts, action_id=ActionId.CLAIM)
+    assert answer.status_code == 504
+    wait_for(lambda: store.lead(database_url, lead_id).state == "claimed", what="the claim")
+    assert len(hub.envelopes(EnvelopeType.INTERACTIVE)) == 1
+    assert [e.kind for e in store.events(database_url, lead_id)] == ["posted", "claimed"]
+
+
+@SOCKET
+def test_disconnect_makes_the_bot_reconnect_and_carry_on(
+    bot: BotServer, sender: InteractionSender, workspace: FakeWorkspace, database_url: str
+) -> None:
+    hub = workspace.sockets
+    [first] = hub.open_connections()
+    hub.disconnect("refresh_requested")
+    wait_for(lambda: len(hub.connections()) == 2, what="a second connection")
+    wait_for(lambda: hub.connections()[0].closed, what="the bot to close the old one")
+    assert hub.connections()[0].told_to_disconnect == "refresh_requested"
+    wait_for(lambda: bot.socket_state == "connected", what="hello on the new connection")
+    lead_id = bot.post_leads(LEAD).json()["id"]
+    card = the_card(workspace)
+    sender.click(user=ANA, channel=LEADS, ts=card.ts, action_id=ActionId.CLAIM)
+    wait_for(lambda: store.lead(database_url, lead_id).state == "claimed", what="the claim")
+    assert hub.envelopes()[-1].connection_id != first.id
+    assert workspace.calls("apps.connections.open")[-1].ok
+    assert len(workspace.calls("apps.connections.open")) == 2
+
+
+def run_env(slack: FakeSlackServer, tmp_path: Any, app_token: str) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": app_token,
+        "HANDOFF_INTAKE_TOKEN": INTAKE_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/handoff.db",
+    }
+
+
+@pytest.mark.parametrize(
+    ("app_token", "error"),
+    [("xapp-1-A0HANDOFF-1-wrong", "invalid_auth"), (BOT_TOKEN, None)],
+)
+def test_a_refused_app_token_stops_run_naming_slack_app_token(
+    slack: FakeSlackServer, tmp_path: Any, app_token: str, error: str | None
+) -> None:
+    result = CliRunner().invoke(
+        main, ["--config", "app.yaml", "run", "--socket"], env=run_env(slack, tmp_path, app_token)
+    )
+    assert result.exit_code == 2
+    if error is None:  # a bot token where the app-level token belongs: refused by its prefix
+        assert "SLACK_APP_TOKEN: must start with xapp-" in result.output
+    else:
+        assert f"SLACK_APP_TOKEN: Slack refused it ({error})" in result.output
+        assert "App-Level Tokens" in result.output
+
+
+def test_the_fake_refuses_the_wrong_kind_of_token(
+    slack: FakeSlackServer, workspace: FakeWorkspace
+) -> None:
+    def call(method: str, token: str) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"}
+        return httpx.post(f"{slack.api_url}{method}", headers=headers, timeout=5).json()
+
+    assert call("apps.connections.open", BOT_TOKEN)["error"] == "not_allowed_token_type"
+    assert call("auth.test", APP_TOKEN)["error"] == "not_allowed_token_type"
+    opened = call("apps.connections.open", APP_TOKEN)
+    assert opened["ok"] and opened["url"].startswith("ws://127.0.0.1:")
+    assert "/link/?ticket=" in opened["url"]
