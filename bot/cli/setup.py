@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import click
 
@@ -103,7 +104,10 @@ def check(ctx: click.Context, online: bool, socket: bool) -> None:
     try:
         settings = load_settings(config_path=ctx.obj["config"])
     except SettingsError as exc:
-        fail([str(p) for p in exc.problems], "Problems found:")
+        # Every problem at once: app.yaml's, the environment's, and what is not set at all.
+        named = {p.key for p in exc.problems}
+        unset = [f"{n}: is not set" for n in unset_variables(socket) if n not in named]
+        fail([str(p) for p in exc.problems] + unset, "Problems found:")
     wanted = True if socket else None  # None: the mode SLACK_APP_TOKEN says
     problems = [f"{name}: is not set" for name in missing_for_run(settings, socket=wanted)]
     if online:
@@ -121,6 +125,14 @@ def check(ctx: click.Context, online: bool, socket: bool) -> None:
         f"{settings.database_url.split('://')[0]}; Slack over {mode}"
         + ("; the database and Slack answer." if online else ".")
     )
+
+
+def unset_variables(socket: bool) -> list[str]:
+    """Variables `handoff run` needs that the environment lacks (when settings did not load)."""
+    from bot.settings.environment import RUN_REQUIRES, SOCKET_RUN_REQUIRES
+
+    socket = socket or bool(os.environ.get("SLACK_APP_TOKEN"))
+    return [n for n in (SOCKET_RUN_REQUIRES if socket else RUN_REQUIRES) if not os.environ.get(n)]
 
 
 @click.command()
