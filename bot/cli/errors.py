@@ -74,7 +74,8 @@ def sqlite_folder_problem(database_url: str) -> str | None:
     """For a SQLite URL whose folder does not exist, the problem; otherwise None."""
     with contextlib.suppress(ArgumentError, ValueError):
         url = make_url(database_url)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        # An in-memory database (":memory:", or no name) has no folder.
+        if url.get_backend_name() == "sqlite" and url.database and url.database[0] != ":":
             folder = Path(url.database).expanduser().resolve().parent
             if not folder.is_dir():
                 return f"no such file or directory: the folder {folder} does not exist"
