@@ -34,6 +34,7 @@ from bot.survey import wiring as survey
 from bot.timekeeping.clock import Clock, SystemClock
 from handlers.http.health import make_health_endpoint
 from handlers.http.intake import make_intake_endpoint
+from handlers.http.openapi import OPENAPI_PATH, make_openapi_endpoint
 from handlers.http.outcomes import ROUTE as OUTCOME_ROUTE
 from handlers.http.outcomes import make_outcome_endpoint
 from handlers.http.slack_events import make_slack_endpoint
@@ -150,6 +151,7 @@ def create_app(
         Route("/api/leads", make_intake_endpoint(services), methods=["POST"]),
         Route(OUTCOME_ROUTE, make_outcome_endpoint(services), methods=["POST"]),
         Route("/healthz", make_health_endpoint(services), methods=["GET"]),
+        Route(OPENAPI_PATH, make_openapi_endpoint(), methods=["GET"]),
         *(extra_routes or []),
     ]
     handoff = HandoffApp(services=services, bolt=bolt, http=Starlette(routes=routes))
