@@ -155,13 +155,7 @@ def create_app(
         *(extra_routes or []),
     ]
     handoff = HandoffApp(services=services, bolt=bolt, http=Starlette(routes=routes))
-    if settings.slack_app_token is not None:
-        handoff.socket = SocketMode(
-            bolt,
-            settings.slack_app_token.get_secret_value(),
-            settings.slack_api_url,
-            report=lambda state: setattr(services.slack, "socket", str(state)),
-        )
+    handoff.socket = _socket_mode(bolt, services)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -177,6 +171,19 @@ def create_app(
 
 def _secret(value: Any) -> str | None:
     return value.get_secret_value() if value is not None else None
+
+
+def _socket_mode(bolt: AsyncApp, services: Services) -> SocketMode | None:
+    """Slack over Socket Mode when an app-level token is set; /healthz reports its state."""
+    settings = services.settings
+    if settings.slack_app_token is None:
+        return None
+
+    def report(state: str) -> None:
+        services.slack.socket = str(state)
+
+    token = settings.slack_app_token.get_secret_value()
+    return SocketMode(bolt, token, settings.slack_api_url, report=report)
 
 
 def _slack_routes(bolt: AsyncApp, settings: Settings) -> list[BaseRoute]:
