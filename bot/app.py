@@ -38,7 +38,14 @@ from handlers.http.openapi import OPENAPI_PATH, make_openapi_endpoint
 from handlers.http.outcomes import ROUTE as OUTCOME_ROUTE
 from handlers.http.outcomes import make_outcome_endpoint
 from handlers.http.slack_events import make_slack_endpoint
-from handlers.slack import app_events, errors, lead_actions, leadfeedback, reject_modal
+from handlers.slack import (
+    app_events,
+    direct_messages,
+    errors,
+    lead_actions,
+    leadfeedback,
+    reject_modal,
+)
 from handlers.slack import survey as survey_listeners
 from storage.database import Database
 
@@ -66,7 +73,7 @@ class Capability:
 CAPABILITIES: tuple[Capability, ...] = (
     Capability("leads", leads.register, (lead_actions.register, reject_modal.register)),
     Capability("sla", sla.register),
-    Capability("feedback", feedback.register, (leadfeedback.register,)),
+    Capability("feedback", feedback.register, (leadfeedback.register, direct_messages.register)),
     Capability("survey", survey.register, (survey_listeners.register,)),
 )
 

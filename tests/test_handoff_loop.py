@@ -337,3 +337,19 @@ def test_leadfeedback_answers_privately_through_the_response_url(
     sender.slash_command(user="U0MKT", channel=LEADS, command="/leadfeedback", text="stats 7d")
     stats = ephemeral_for(workspace, "U0MKT", "Lead funnel")[-1]
     assert stats.source == "response_url" and "1" in repr(stats.blocks)
+
+
+@BOTH_TRANSPORTS
+def test_a_message_typed_in_the_bots_dm_is_answered_with_the_help(
+    bot: BotServer, sender: InteractionSender, workspace: FakeWorkspace
+) -> None:
+    response = sender.message_in_dm(user=ANA, text="hello? how do I see my leads")
+    assert response.status_code == 200
+    dm = workspace.dm_channel(ANA)
+    assert dm is not None
+
+    def answer() -> list[Message]:
+        return [m for m in workspace.messages(dm) if m.user == workspace.bot_user_id]
+
+    reply = wait_for(answer, what="the bot's answer in the DM")[0]
+    assert "/leadfeedback" in reply.text and "/leadfeedback stats" in repr(reply.blocks)

@@ -7,6 +7,7 @@ whose ack came late, `disconnect` and the reconnection, and a refused app token.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -23,22 +24,6 @@ from tests.test_handoff_loop import LEAD, LEADS, the_card
 
 SOCKET = pytest.mark.parametrize("transport", ["socket"], indirect=True)
 ANA = "U0REP1"
-
-
-def event_callback(workspace: FakeWorkspace, event: dict[str, Any]) -> dict[str, Any]:
-    """An Events API payload as Slack wraps one (the envelope's `payload`)."""
-    return {
-        "token": "verification_token",
-        "team_id": workspace.team_id,
-        "api_app_id": workspace.app_id,
-        "event": event,
-        "type": "event_callback",
-        "event_id": "Ev0HANDOFF1",
-        "event_time": 1700000000,
-        "authorizations": [
-            {"team_id": workspace.team_id, "user_id": workspace.bot_user_id, "is_bot": True}
-        ],
-    }
 
 
 @SOCKET
@@ -59,21 +44,35 @@ def test_clicks_travel_as_envelopes_and_health_reports_the_socket(
 
 @SOCKET
 def test_a_late_ack_is_redelivered_and_the_bot_acts_once(
-    bot: BotServer, sender: InteractionSender, workspace: FakeWorkspace, database_url: str
+    bot: BotServer,
+    sender: InteractionSender,
+    workspace: FakeWorkspace,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     hub = workspace.sockets
     hub.ack_timeout = 0.5  # Slack waits about 3 s; the rule is the same, the test faster
     hub.count_next_acks_as_late(1)
-    event = {"type": "tokens_revoked", "tokens": {"bot": [workspace.bot_user_id]}}
-    ack = hub.deliver(EnvelopeType.EVENTS_API, event_callback(workspace, event))
-    assert ack.acked and ack.attempts == 2
+    caplog.set_level(logging.INFO, logger="bot.feedback.direct_messages")
+    assert sender.message_in_dm(user=ANA, text="hi").status_code == 200
     first, second = hub.envelopes(EnvelopeType.EVENTS_API)
     assert (first.retry_attempt, first.late, first.acked) == (0, True, False)
     assert (second.retry_attempt, second.acked) == (1, True)
     assert first.envelope_id != second.envelope_id
+    assert first.payload == second.payload  # the same event, delivered twice
+    # Both deliveries reached the listener; the second found the answer queued already.
+    wait_for(lambda: "is answered already" in caplog.text, what="the retry to be handled")
+    dm = workspace.dm_channel(ANA)
+    assert dm is not None
+    wait_for(
+        lambda: [m for m in workspace.messages(dm) if m.user == workspace.bot_user_id],
+        what="the answer",
+    )
+    kinds = [row.kind for row in store.outbox(database_url)]
+    assert kinds.count("dm_help") == 1
+    assert len(workspace.calls("chat.postMessage", channel=dm)) == 1
 
-    # A click whose ack is late is not redelivered (Slack shows the user an error), and
-    # the claim it carried was made once: a second delivery would change nothing anyway.
+    # A click whose ack is late is not redelivered (Slack shows the user an error).
     lead_id = bot.post_leads(LEAD).json()["id"]
     card = the_card(workspace)
     hub.count_next_acks_as_late(1)

@@ -18,7 +18,8 @@ from messages.ids import Command
 # receives /leadfeedback; im:write opens DMs for nudges and surveys; users:read
 # and usergroups:read resolve the on-duty reps and marketers; channels:read and
 # groups:read list channel members for the survey; files:write uploads the
-# digest chart and CSV exports.
+# digest chart and CSV exports; im:history receives message.im, the messages people
+# type in their DM with the bot, which it answers with the /leadfeedback help.
 BOT_SCOPES = [
     "chat:write",
     "commands",
@@ -28,9 +29,11 @@ BOT_SCOPES = [
     "channels:read",
     "groups:read",
     "files:write",
+    "im:history",
 ]
 SLASH_COMMAND = str(Command.LEADFEEDBACK)
-BOT_EVENTS = ["app_uninstalled", "tokens_revoked"]
+# message.im: a message typed in the App Home messages tab (the bot's DM).
+BOT_EVENTS = ["app_uninstalled", "tokens_revoked", "message.im"]
 # What a Socket Mode app's app-level token needs (apps.connections.open).
 APP_TOKEN_SCOPE = "connections:write"
 
@@ -71,7 +74,8 @@ def _manifest(name: str, url: str | None) -> dict[str, Any]:
         },
         "features": {
             # The Messages tab with its message box: in a DM with the bot people can
-            # type /leadfeedback (Slack shows a read-only tab otherwise).
+            # type /leadfeedback (Slack shows a read-only tab otherwise); anything else
+            # they type there is answered with the help (message.im).
             "app_home": {
                 "home_tab_enabled": False,
                 "messages_tab_enabled": True,

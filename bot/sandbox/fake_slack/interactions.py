@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -69,6 +70,8 @@ class Delivery:
 
     body: bytes
     after: Callable[[httpx.Response], None]
+    # Interactions and commands are form-encoded; the Events API posts JSON.
+    content_type: str = "application/x-www-form-urlencoded"
 
 
 @dataclass(frozen=True)
@@ -114,14 +117,19 @@ class InteractionSender:
 
     # ---------------------------------------------------------------- signing
 
-    def sign(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    def sign(
+        self,
+        body: bytes,
+        timestamp: int | None = None,
+        content_type: str = "application/x-www-form-urlencoded",
+    ) -> dict[str, str]:
         """Headers Slack sends: the timestamp and `v0=` HMAC-SHA256 of `v0:{ts}:{body}`."""
         ts = str(int(time.time()) if timestamp is None else timestamp)
         digest = hmac.new(
             self.signing_secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256
         ).hexdigest()
         return {
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Type": content_type,
             "User-Agent": _USER_AGENT,
             "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": f"v0={digest}",
@@ -166,7 +174,9 @@ class InteractionSender:
             kind, payload = _envelope_of(delivery)
             response = ack_response(self.ws.sockets.deliver(kind, payload, self.timeout))
         else:
-            response = self.post(delivery.body)
+            response = self.post(
+                delivery.body, self.sign(delivery.body, None, delivery.content_type)
+            )
         delivery.after(response)
         return response
 
@@ -175,7 +185,8 @@ class InteractionSender:
             kind, payload = _envelope_of(delivery)
             response = ack_response(await self.ws.sockets.adeliver(kind, payload))
         else:
-            response = await self.apost(delivery.body)
+            headers = self.sign(delivery.body, None, delivery.content_type)
+            response = await self.apost(delivery.body, headers)
         delivery.after(response)
         return response
 
@@ -550,6 +561,64 @@ class InteractionSender:
                     thread_ts=None,
                     source="slash_command",
                 )
+
+    # ----------------------------------------------------------------- events
+
+    def message_in_dm(self, *, user: str, text: str) -> httpx.Response:
+        """`user` types `text` in their DM with the bot (the App Home messages tab); the bot
+        hears of it as a message.im event, as Slack sends one."""
+        ws = self.ws
+        with ws.lock:
+            self._active_user(user)
+            channel = ws._open_dm(user).id
+            message = ws._post(channel, text=text, blocks=None, user=user)
+            event = {
+                "type": "message",
+                "channel": channel,
+                "user": user,
+                "text": text,
+                "ts": message.ts,
+                "event_ts": message.ts,
+                "channel_type": "im",
+                "team": ws.team_id,
+            }
+        return self.send_event(event)
+
+    def send_event(self, event: Mapping[str, Any]) -> httpx.Response:
+        """Deliver an Events API event: a signed JSON POST, or an events_api envelope."""
+        payload = self.event_payload(event)
+        return self._send(
+            _PayloadDelivery(
+                body=json.dumps(payload).encode(),
+                after=lambda _: None,
+                content_type="application/json",
+                payload=payload,
+                envelope=EnvelopeType.EVENTS_API,
+            )
+        )
+
+    def event_payload(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """The `event_callback` wrapper Slack puts around an event."""
+        ws = self.ws
+        return {
+            "token": self.verification_token,
+            "team_id": ws.team_id,
+            "api_app_id": ws.app_id,
+            "event": dict(event),
+            "type": "event_callback",
+            "event_id": f"Ev{secrets.token_hex(5).upper()}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": ws.team_id,
+                    "user_id": ws.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
 
     # ---------------------------------------------------------------- helpers
 
