@@ -143,3 +143,41 @@ def test_the_fake_refuses_the_wrong_kind_of_token(
     opened = call("apps.connections.open", APP_TOKEN)
     assert opened["ok"] and opened["url"].startswith("ws://127.0.0.1:")
     assert "/link/?ticket=" in opened["url"]
+
+
+def test_the_fake_speaks_socket_mode_as_slack_documents_it(
+    slack: FakeSlackServer, workspace: FakeWorkspace
+) -> None:
+    """A raw WebSocket client, no SDK: the shapes on the wire are Slack's."""
+    import json
+    import threading
+
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    headers = {"Authorization": f"Bearer {APP_TOKEN}"}
+    url = httpx.post(f"{slack.api_url}apps.connections.open", headers=headers, timeout=5).json()
+    with connect(url["url"]) as socket:
+        hello = json.loads(socket.recv(timeout=5))
+        assert hello["type"] == "hello" and hello["num_connections"] == 1
+        assert hello["connection_info"] == {"app_id": workspace.app_id}
+        command = {"command": "/leadfeedback", "text": "help", "user_id": "U0REP1"}
+        answers: list[Any] = []
+        delivering = threading.Thread(
+            target=lambda: answers.append(
+                workspace.sockets.deliver(EnvelopeType.SLASH_COMMANDS, command)
+            )
+        )
+        delivering.start()
+        envelope = json.loads(socket.recv(timeout=5))
+        assert set(envelope) == {"envelope_id", "type", "payload", "accepts_response_payload"}
+        assert (envelope["type"], envelope["accepts_response_payload"]) == ("slash_commands", True)
+        assert envelope["payload"] == command
+        socket.send(json.dumps({"envelope_id": envelope["envelope_id"], "payload": {"text": "ok"}}))
+        delivering.join(5)
+        assert answers[0].acked and answers[0].payload == {"text": "ok"}
+        workspace.sockets.disconnect("warning")
+        goodbye = json.loads(socket.recv(timeout=5))
+        assert (goodbye["type"], goodbye["reason"]) == ("disconnect", "warning")
+    with pytest.raises(InvalidStatus), connect(url["url"]):
+        pass  # a ticket opens one connection
