@@ -24,14 +24,13 @@ def card_fields(lead: Lead, team: TeamConfig) -> list[tuple[str, str]]:
 
 
 def lead_card(lead: Lead, team: TeamConfig, now: datetime) -> SlackMessage:
-    reason = team.reason(lead.rejection_reason) if lead.rejection_reason else None
     return SlackMessage.from_template(
         "lead_card.json.j2",
         lead=lead,
         state=str(lead.state),
         fields=card_fields(lead, team),
         status=sla_status(lead, now),
-        reason_label=reason.label if reason else lead.rejection_reason,
+        reason_label=team.reason_label(lead.rejection_reason),
         crm_url=safe_url(lead.crm_url),
         ref=Mrkdwn(LeadRef(lead_id=lead.id or 0).dump()),
         ActionId=ActionId,

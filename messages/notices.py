@@ -6,24 +6,22 @@ from storage.models import Lead, LeadEvent
 
 
 def event_reply(lead: Lead, event: LeadEvent, team: TeamConfig) -> SlackMessage:
-    reason = team.reason(event.detail.get("reason", "")) if event.detail else None
     return SlackMessage.from_template(
         "event_reply.json.j2",
         lead=lead,
         event=event,
-        reason_label=reason.label if reason else event.detail.get("reason"),
+        reason_label=team.reason_label((event.detail or {}).get("reason")),
     )
 
 
 def rejection_notice(
     lead: Lead, event: LeadEvent, team: TeamConfig, permalink: str | None
 ) -> SlackMessage:
-    reason = team.reason(event.detail.get("reason", ""))
     return SlackMessage.from_template(
         "rejection_notice.json.j2",
         lead=lead,
         event=event,
-        reason_label=reason.label if reason else event.detail.get("reason"),
+        reason_label=team.reason_label((event.detail or {}).get("reason")),
         permalink=permalink,
     )
 

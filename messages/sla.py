@@ -54,14 +54,13 @@ def nudge_dm(lead: Lead, now: datetime, permalink: str | None) -> SlackMessage:
 def nudge_dm_done(
     lead: Lead, team: TeamConfig, permalink: str | None, *, superseded: bool
 ) -> SlackMessage:
-    reason = team.reason(lead.rejection_reason) if lead.rejection_reason else None
     return SlackMessage.from_template(
         "sla_nudge_dm_done.json.j2",
         lead=lead,
         who=lead_label(lead),
         state=str(lead.state),
         superseded=superseded,
-        reason_label=reason.label if reason else lead.rejection_reason,
+        reason_label=team.reason_label(lead.rejection_reason),
         permalink=permalink,
     )
 

@@ -29,7 +29,7 @@ class LeadOutcome(SQLModel, table=True):
     __table_args__ = (
         # Idempotent intake: the same kind for the same lead is stored once.
         UniqueConstraint("lead_id", "kind", name="uq_lead_outcomes_lead_kind"),
-        # Covers every outcome figure of a period (see bot/feedback/metrics.py).
+        # Covers every outcome figure of a period (see bot/feedback/metrics/).
         Index(
             "ix_lead_outcomes_cohort",
             "lead_created_at",
@@ -79,13 +79,13 @@ class DigestPost(SQLModel, table=True):
     posted_at: datetime | None = _utc()
 
 
-# --- what the figures in bot/feedback/metrics.py read, and the indexes that make them cheap -------
+# --- what the figures in bot/feedback/metrics/ read, and the indexes that make them cheap -------
 #
 # A period's leads are found by created_at; the columns the counts need are all
 # in ix_leads_metrics, so both stores answer from the index alone. Medians and
 # 90th percentiles walk an index on the duration itself (ORDER BY ... LIMIT 2
 # OFFSET k) instead of sorting a quarter of a million rows; the expressions
-# below are both the definitions bot/feedback/metrics.py uses and the indexed ones, so
+# below are both the definitions bot/feedback/metrics/ uses and the indexed ones, so
 # they cannot drift apart.
 
 _leads = Lead.__table__  # type: ignore[attr-defined]

@@ -14,16 +14,14 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from storage.events import record_event
 from storage.kinds import (
     DmRef,
-    EventKind,
     OutboxKind,
     dm_after_event_key,
     dm_late_key,
     dm_superseded_key,
 )
-from storage.models import OPEN_STATES, Lead, LeadEvent, LeadState, OutboxMessage
+from storage.models import OPEN_STATES, Lead, LeadState, OutboxMessage
 from storage.outbox import enqueue
 
 
@@ -58,40 +56,6 @@ async def take_step(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
-
-
-async def release_on_breach(
-    session: AsyncSession, lead: Lead, *, now: datetime
-) -> LeadEvent | None:
-    """Take back a claim nobody worked before the deadline (`sla.reassign_on_breach`).
-
-    Like the transitions, one conditional UPDATE; the card update and the
-    thread note are queued by the caller together with the breach.
-    """
-    owner_id = lead.owner_id
-    result = await session.exec(
-        update(Lead)
-        .where(
-            col(Lead.id) == lead.id,
-            col(Lead.state) == LeadState.CLAIMED,
-            col(Lead.owner_id) == owner_id,
-        )
-        .values(state=LeadState.OPEN, owner_id=None, claimed_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1 or lead.id is None:
-        return None
-    event = await record_event(
-        session,
-        lead_id=lead.id,
-        kind=EventKind.SLA_RELEASED,
-        at=now,
-        from_state=LeadState.CLAIMED,
-        to_state=LeadState.OPEN,
-        detail={"owner_id": owner_id},
-    )
-    await refresh_after_transition(session, lead, event_id=event.id or 0, now=now)
-    return event
 
 
 async def refresh_nudge_dm(

@@ -9,7 +9,8 @@ all end with one of each. Functions take the caller's session and never commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -18,7 +19,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.settings import SurveyConfig
 from storage.kinds import (
     OutboxKind,
     SurveyRecipientRef,
@@ -130,23 +130,33 @@ async def recipient_of(
 # ----------------------------------------------------------------------- writing
 
 
+@dataclass(frozen=True)
+class SurveyTerms:
+    """What a survey is fixed to when it opens (from app.yaml's `survey:` at that moment)."""
+
+    open_for: timedelta
+    remind_after: timedelta | None
+    anonymous: bool
+    questions: list[dict[str, Any]]
+
+
 async def open_survey(
     session: AsyncSession,
     *,
     month: str,
     now: datetime,
-    config: SurveyConfig,
+    terms: SurveyTerms,
     opened_by: str | None = None,
 ) -> Survey | None:
     """Open the month's survey; None when that month already has one (someone else won)."""
     values = {
         "month": month,
         "opened_at": now,
-        "closes_at": now + config.open_for,
-        "remind_at": now + config.remind_after if config.remind_after else None,
+        "closes_at": now + terms.open_for,
+        "remind_at": now + terms.remind_after if terms.remind_after else None,
         "closed_at": None,
-        "anonymous": config.anonymous,
-        "questions": [q.model_dump() for q in config.questions],
+        "anonymous": terms.anonymous,
+        "questions": terms.questions,
         "opened_by": opened_by,
         "summary_channel": None,
         "summary_ts": None,

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.sql import ColumnElement
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.events import record_event
@@ -61,6 +62,29 @@ def _guard(action: Action, actor_id: str) -> ColumnElement[bool]:
     return owned
 
 
+# What a release undoes, whether the claimer lets go or the SLA takes the lead back.
+RELEASED_VALUES: dict[str, Any] = {"owner_id": None, "claimed_at": None}
+
+
+async def _take(
+    session: AsyncSession,
+    *,
+    lead_id: int,
+    action: Action,
+    actor_id: str,
+    to_state: LeadState,
+    values: dict[str, Any],
+) -> bool:
+    """The one conditional UPDATE of every transition; True if this caller won it."""
+    result = await session.exec(
+        update(Lead)
+        .where(Lead.id == lead_id, Lead.message_ts.is_not(None), _guard(action, actor_id))
+        .values(state=to_state, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 async def _apply(
     session: AsyncSession,
     *,
@@ -77,14 +101,16 @@ async def _apply(
     if before is None:
         raise TransitionRefused(action, actor_id, None)
     from_state = before.state
-    result = await session.exec(
-        update(Lead)
-        .where(Lead.id == lead_id, Lead.message_ts.is_not(None), _guard(action, actor_id))
-        .values(state=to_state, **values)
-        .execution_options(synchronize_session=False)
+    won = await _take(
+        session,
+        lead_id=lead_id,
+        action=action,
+        actor_id=actor_id,
+        to_state=to_state,
+        values=values,
     )
     await session.refresh(before)
-    if result.rowcount != 1:
+    if not won:
         raise _refused(session, action, actor_id, before)
     event = await record_event(
         session,
@@ -152,7 +178,7 @@ async def release_lead(
         actor_id=user_id,
         now=now,
         to_state=LeadState.OPEN,
-        values={"owner_id": None, "claimed_at": None},
+        values=RELEASED_VALUES,
         kind=EventKind.RELEASED,
     )
 
@@ -195,16 +221,55 @@ async def reject_lead(
 
 
 async def check_rejectable(session: AsyncSession, *, lead_id: int, user_id: str) -> Lead:
-    """Raise TransitionRefused now rather than after someone fills in the reject form."""
+    """Raise TransitionRefused now rather than after someone fills in the reject form.
+
+    Asks the same condition the rejection's UPDATE will, so the two cannot disagree.
+    """
+    allowed = await session.exec(
+        select(Lead.id).where(
+            Lead.id == lead_id, Lead.message_ts.is_not(None), _guard(Action.REJECT, user_id)
+        )
+    )
     lead = await session.get(Lead, lead_id)
     if lead is None:
         raise TransitionRefused(Action.REJECT, user_id, None)
-    if lead.message_ts is not None and (
-        lead.state == LeadState.OPEN
-        or (lead.state == LeadState.CLAIMED and lead.owner_id == user_id)
-    ):
-        return lead
-    raise _refused(session, Action.REJECT, user_id, lead)
+    if allowed.first() is None:
+        raise _refused(session, Action.REJECT, user_id, lead)
+    return lead
+
+
+async def release_on_breach(
+    session: AsyncSession, lead: Lead, *, now: datetime
+) -> LeadEvent | None:
+    """Take back a claim nobody worked before the deadline (`sla.reassign_on_breach`).
+
+    The same conditional UPDATE as the claimer's own release; the card update and
+    the thread note are queued by the SLA sweep together with the breach.
+    """
+    owner_id = lead.owner_id
+    if lead.id is None or owner_id is None:
+        return None
+    released = await _take(
+        session,
+        lead_id=lead.id,
+        action=Action.RELEASE,
+        actor_id=owner_id,
+        to_state=LeadState.OPEN,
+        values=RELEASED_VALUES,
+    )
+    if not released:
+        return None
+    event = await record_event(
+        session,
+        lead_id=lead.id,
+        kind=EventKind.SLA_RELEASED,
+        at=now,
+        from_state=LeadState.CLAIMED,
+        to_state=LeadState.OPEN,
+        detail={"owner_id": owner_id},
+    )
+    await refresh_after_transition(session, lead, event_id=event.id or 0, now=now)
+    return event
 
 
 def _refused(session: AsyncSession, action: Action, actor_id: str, lead: Lead) -> TransitionRefused:

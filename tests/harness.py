@@ -21,6 +21,7 @@ from bot.app import HandoffApp, create_app
 from bot.settings import Settings
 from bot.timekeeping.clock import Clock
 from storage.database import Database
+from storage.outbox import in_flight
 
 
 class BotServer:
@@ -89,6 +90,31 @@ class BotServer:
         """Run a coroutine on the bot's own loop (e.g. to read its in-memory state)."""
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(coroutine_factory(), self._loop).result(10)
+
+    def drain(self, *, rounds: int = 200) -> int:
+        """Deliver every outbox row that is due, on the bot's own loop, until none is left.
+
+        Returns how many attempts it made. Tests call this instead of sleeping to
+        show that "nothing more happened": once it returns, whatever the bot was
+        going to post by now has been posted, and the rows say what became of it.
+        """
+        assert self.handoff is not None
+        services = self.handoff.services
+
+        async def busy() -> int:
+            async with services.db.session() as session:
+                return await in_flight(session, now=services.clock.now())
+
+        attempted = 0
+        for _ in range(rounds):
+            done = self.call(services.outbox.drain_once)
+            attempted += done
+            # Rows the bot's own worker took a moment ago are still on their way.
+            if done == 0 and self.call(busy) == 0:
+                return attempted
+            if done == 0:
+                time.sleep(0.02)
+        raise AssertionError(f"the outbox was still busy after {rounds} rounds")
 
     def post_leads(self, body: Any, *, token: str | None = None, **kwargs: Any) -> httpx.Response:
         headers = {

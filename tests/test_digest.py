@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -134,7 +133,7 @@ def test_a_restart_across_the_time_posts_once(
         the_digest(workspace)
     with BotServer(settings, clock=ManualClock(MONDAY_0900 + timedelta(hours=3))) as bot:
         sweep(bot)
-        time.sleep(0.3)
+        bot.drain()
     assert len(workspace.messages(ALIGN)) == 1 and len(posts(seeded)) == 1
 
 
@@ -179,7 +178,8 @@ def test_two_replicas_on_postgres_post_one_digest(
         for racer in racers:
             racer.join()
         the_digest(workspace)
-        time.sleep(0.5)
+        first.drain()
+        second.drain()
     assert len(workspace.messages(ALIGN)) == 1
     assert len(posts(postgres_url)) == 1
     kinds = [m.kind for m in store.outbox(postgres_url) if m.kind.startswith("digest")]

@@ -673,7 +673,7 @@ def test_view_submission_keeps_the_modal_open_on_errors(
             "reason_select": {
                 "type": "static_select",
                 "selected_option": {
-                    "text": {"type": "plain_text", "text": "Spam"},
+                    "text": {"type": "plain_text", "text": "Spam", "emoji": True},
                     "value": "spam",
                 },
             }

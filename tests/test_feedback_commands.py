@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -167,7 +166,7 @@ def test_one_leads_timeline_with_its_card(
 
 
 def test_digest_preview_then_post_once_by_hand(
-    asker: InteractionSender, workspace: FakeWorkspace
+    asker: InteractionSender, workspace: FakeWorkspace, feedback_bot: BotServer
 ) -> None:
     preview = everything(ask(asker, workspace, MARKETER, "digest"))
     assert (
@@ -184,7 +183,7 @@ def test_digest_preview_then_post_once_by_hand(
 
     again = ask(asker, workspace, MANAGER, "digest post")
     assert "already posted by hand" in everything(again) and f"<@{MARKETER}>" in everything(again)
-    time.sleep(0.3)
+    feedback_bot.drain()
     assert len(workspace.messages("C0ALIGN")) == 1
 
 

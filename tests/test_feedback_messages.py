@@ -6,16 +6,17 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
 
 from bot.feedback import metrics
 from bot.feedback.reports import DigestReport, ReasonsReport, SourcesReport, StatsReport
 from bot.settings import TeamConfig
 from bot.timekeeping.periods import iso_week
+from messages import digest as digest_views
 from messages import feedback as views
-from messages.slack_message import SlackMessage
+from messages import figures
 from storage.feedback_models import LeadOutcome
 from storage.models import Lead, LeadEvent
+from tests.blockkit import assert_valid_message
 from tests.conftest import TEAM
 from tests.feedback_data import BERLIN, NOW
 
@@ -24,12 +25,7 @@ TEAM_CONFIG = TeamConfig.model_validate(TEAM)
 NASTY = "<!channel> & <https://evil.example|click> *x*"
 
 
-def valid(message: SlackMessage) -> str:
-    assert message.text
-    assert len(message.blocks) <= 50
-    for block in message.blocks:
-        assert Block.parse(block) is not None, block
-    return message.text + repr(message.blocks)
+valid = assert_valid_message
 
 
 @pytest.mark.parametrize(
@@ -37,7 +33,7 @@ def valid(message: SlackMessage) -> str:
     [(None, "\u2013"), (0.0, "0%"), (0.4, "40%"), (2 / 3, "67%"), (1.0, "100%")],
 )
 def test_percent(value: float | None, shown: str) -> None:
-    assert views.percent(value) == shown
+    assert figures.percent(value) == shown
 
 
 @pytest.mark.parametrize(
@@ -53,18 +49,18 @@ def test_percent(value: float | None, shown: str) -> None:
     ],
 )
 def test_duration(seconds: float | None, shown: str) -> None:
-    assert views.duration(seconds) == shown
+    assert figures.duration(seconds) == shown
 
 
 def test_money_and_changes() -> None:
-    assert views.money({}) == "\u2013"
-    assert views.money({"USD": 70_000, "EUR": 1_200_050}) == "EUR 12,000.50 · USD 700"
-    assert views.change(8, 1) == "\u25b2 +7 (+700%)"
-    assert views.change(1, 0) == "\u25b2 +1 (none before)"
-    assert views.change(0, 3) == "\u25bc \u22123 (\u2212100%)"
-    assert views.change(2, 2) == "= no change"
-    assert views.change_points(0.4, 1.0) == "\u25bc \u221260 pts"
-    assert views.change_points(0.5, None) == ""
+    assert figures.money({}) == "\u2013"
+    assert figures.money({"USD": 70_000, "EUR": 1_200_050}) == "EUR 12,000.50 · USD 700"
+    assert figures.change(8, 1) == "\u25b2 +7 (+700%)"
+    assert figures.change(1, 0) == "\u25b2 +1 (none before)"
+    assert figures.change(0, 3) == "\u25bc \u22123 (\u2212100%)"
+    assert figures.change(2, 2) == "= no change"
+    assert figures.change_points(0.4, 1.0) == "\u25bc \u221260 pts"
+    assert figures.change_points(0.5, None) == ""
 
 
 def funnel(**figures: Any) -> metrics.Funnel:
@@ -214,10 +210,10 @@ def test_the_digest_leads_with_numbers_and_keeps_details_for_the_thread() -> Non
         breaches=metrics.LeadList(12, [lead(id=i) for i in range(8)]),
         overdue=metrics.LeadList(1, [lead()]),
     )
-    main = valid(views.digest_main(report, TEAM_CONFIG))
+    main = valid(digest_views.digest_main(report, TEAM_CONFIG))
     assert "8 MQLs, 40% accepted" in main and "Breached" not in main
     details = valid(
-        views.digest_details(
+        digest_views.digest_details(
             report,
             TEAM_CONFIG,
             permalinks={0: "https://handoff.slack.com/archives/C0LEADS/p1"},
@@ -236,14 +232,16 @@ def test_the_best_source_is_one_with_accepted_leads() -> None:
     none_accepted = digest_report(
         funnel(mqls=2, rejected=2), by_acceptance=[source_row("ebook", 2, 0, 2)]
     )
-    main = valid(views.digest_main(none_accepted, TEAM_CONFIG))
+    main = valid(digest_views.digest_main(none_accepted, TEAM_CONFIG))
     assert "No source had an accepted lead this week." in main
     assert "Best source" not in main and "(0% accepted)" not in main
     some = digest_report(
         funnel(mqls=3, accepted=1, rejected=2),
         by_acceptance=[source_row("webinar", 2, 1, 1), source_row("ebook", 1, 0, 1)],
     )
-    assert "Best source: *webinar* (50% accepted)" in valid(views.digest_main(some, TEAM_CONFIG))
+    assert "Best source: *webinar* (50% accepted)" in valid(
+        digest_views.digest_main(some, TEAM_CONFIG)
+    )
 
 
 def test_counts_of_one_read_as_one() -> None:
@@ -255,15 +253,15 @@ def test_counts_of_one_read_as_one() -> None:
             metrics.ReasonRow("other", 1, 1.0, [metrics.Comment(1, "E-book\nonly", "U0REP1", NOW)])
         ],
     )
-    main = valid(views.digest_main(one, TEAM_CONFIG))
+    main = valid(digest_views.digest_main(one, TEAM_CONFIG))
     assert "1 MQL, 0% accepted" in main and "Open past the deadline: 1 lead" in main
     assert "1 MQLs" not in main and "1 leads" not in main
-    details = valid(views.digest_details(one, TEAM_CONFIG, permalinks={}))
+    details = valid(digest_views.digest_details(one, TEAM_CONFIG, permalinks={}))
     assert "0% of 1 MQL" in details and "1 MQLs" not in details
     assert "> E-book\\n> only" in details  # every line of the comment is quoted
     empty_but_overdue = digest_report(funnel(), overdue=metrics.LeadList(1, [lead()]))
     assert "Still open past the deadline: 1 older lead" in valid(
-        views.digest_main(empty_but_overdue, TEAM_CONFIG)
+        digest_views.digest_main(empty_but_overdue, TEAM_CONFIG)
     )
     stats = valid(views.stats_message(StatsReport(WEEK, None, funnel(mqls=1), funnel())))
     assert "1 MQL, " in stats
@@ -280,9 +278,11 @@ def test_counts_of_one_read_as_one() -> None:
 
 
 def test_an_empty_week_says_no_leads_this_week() -> None:
-    main = valid(views.digest_main(digest_report(funnel()), TEAM_CONFIG))
+    main = valid(digest_views.digest_main(digest_report(funnel()), TEAM_CONFIG))
     assert "No leads this week." in main and "0%" not in main
-    details = valid(views.digest_details(digest_report(funnel()), TEAM_CONFIG, permalinks={}))
+    details = valid(
+        digest_views.digest_details(digest_report(funnel()), TEAM_CONFIG, permalinks={})
+    )
     assert "Open past their deadline" in details
 
 
@@ -309,3 +309,9 @@ def test_outcome_replies() -> None:
         received_at=NOW,
     )
     assert "&lt;!channel&gt;" in views.outcome_reply(subject, lost).text
+
+
+def test_every_event_kind_has_words_in_the_timeline() -> None:
+    from storage.kinds import EventKind
+
+    assert set(views.EVENT_WORDS) == set(EventKind)

@@ -4,8 +4,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
-from slack_sdk.models.views import View
 
 from bot.settings import TeamConfig
 from bot.sla.policy import sla_status
@@ -27,6 +25,7 @@ from messages.rendering import (
 )
 from storage.models import Lead, LeadEvent, LeadState
 from storage.transitions import Action, TransitionRefused
+from tests.blockkit import assert_valid_blocks, assert_valid_view
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TEAM = TeamConfig.model_validate({"channels": {"leads": "C0LEADS", "marketing": "C0MKTG"}})
@@ -54,14 +53,6 @@ def make_lead(**overrides: Any) -> Lead:
     }
     values.update(overrides)
     return Lead(**values)
-
-
-def assert_valid_blocks(blocks: list[dict[str, Any]]) -> None:
-    assert blocks, "no blocks"
-    for block in blocks:
-        parsed = Block.parse(block)
-        assert parsed is not None, block
-        parsed.validate_json()
 
 
 def all_text(data: Any) -> str:
@@ -181,7 +172,7 @@ def test_a_block_quote_quotes_every_line_and_escapes_it() -> None:
 
 def test_reject_modal_is_a_valid_view_with_every_reason() -> None:
     view = reject_modal(RejectModalMetadata(lead_id=42, channel_id="C0LEADS"), TEAM)
-    View(**view).validate_json()
+    assert_valid_view(view)
     assert len(view["title"]["text"]) <= limits.MAX_MODAL_TITLE
     options = view["blocks"][1]["element"]["options"]
     assert [o["value"] for o in options] == [r.id for r in TEAM.rejection_reasons]
@@ -189,7 +180,7 @@ def test_reject_modal_is_a_valid_view_with_every_reason() -> None:
     assert RejectModalMetadata.load(view["private_metadata"]) == RejectModalMetadata(
         lead_id=42, channel_id="C0LEADS"
     )
-    View(**reject_closed_modal("Already rejected by <@U0REP2>.")).validate_json()
+    assert_valid_view(reject_closed_modal("Already rejected by <@U0REP2>."))
 
 
 def test_notices_are_valid_and_escaped() -> None:

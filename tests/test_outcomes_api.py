@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -142,7 +141,7 @@ def test_each_outcome_once_with_one_thread_reply(bot: BotServer, workspace: Fake
 
     lost = report(bot, lead_id, {"type": "lost", "reason": "Budget cut"})
     assert lost.status_code == 409 and lost.json()["error"] == "conflict"
-    time.sleep(0.3)
+    bot.drain()
     replies = thread(workspace, ts)
     assert sum("Won in the CRM" in t for t in replies) == 1
     assert not any("Lost" in t for t in replies)

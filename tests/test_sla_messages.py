@@ -16,8 +16,9 @@ from messages.ids import ActionId
 from messages.metadata import LeadRef
 from messages.sla import escalation, nudge_dm, nudge_dm_done, thread_note, time_left
 from storage.models import LeadEvent, LeadState
+from tests.blockkit import assert_valid_blocks
 from tests.store import _run
-from tests.test_messages import HOSTILE, NOW, all_text, assert_valid_blocks, make_lead
+from tests.test_messages import HOSTILE, NOW, all_text, make_lead
 
 TEAM = TeamConfig.model_validate(
     {

@@ -6,12 +6,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
 
 from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender
 from bot.timekeeping.clock import ManualClock
 from storage.kinds import OutboxKind
 from storage.outbox import OutboxState
+from tests.blockkit import assert_valid_blocks
 from tests.conftest import SIGNING_SECRET
 from tests.harness import BotServer, wait_for
 from tests.survey_support import (
@@ -151,7 +151,7 @@ def test_the_close_posts_the_summary_once(
             assert f"<@{ANA}>: The Salesforce integration sold it" in answers
             assert f"<@{BEN}>: No budget this quarter" in answers
         for message in (main, *thread):
-            assert all(Block.parse(b) is not None for b in message.blocks)
+            assert_valid_blocks(message.blocks)
 
         [survey] = surveys(database_url)
         assert survey.closed_at is not None and survey.anonymous is anonymous

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
 
 from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
 from bot.survey.command import digest_section
 from bot.timekeeping.clock import ManualClock
+from tests.blockkit import assert_valid_blocks
 from tests.harness import BotServer, wait_for
 from tests.survey_support import (
     ANA,
@@ -202,5 +202,5 @@ def test_the_digest_shows_a_survey_that_closed_that_week(
     assert "What customers said (March 2026):* 2 of 2 reps answered" in text
     assert "lead quality *3.0* / 5" in text and "`too expensive` 2" in text
     assert "archives/C0MKTG/p" in text
-    assert all(Block.parse(b) is not None for b in blocks)
+    assert_valid_blocks(blocks)
     assert bot.call(lambda: digest_section(services, *week_before)) == []

@@ -132,7 +132,7 @@ def test_answers_are_stored_in_full_and_can_be_edited_until_the_close(
     assert elements[WHY]["initial_value"] == long_answer.strip(), "pre-filled, not escaped"
     assert elements[RATING]["initial_option"]["value"] == "2"
     assert "initial_value" not in elements[OBJECTIONS]
-    assert view.submit == {"type": "plain_text", "text": "Save changes"}
+    assert view.submit == {"type": "plain_text", "text": "Save changes", "emoji": True}
     response = sender.submit_view(
         user=ANA,
         view_id=view.id,

@@ -21,6 +21,7 @@ from bot.runtime.subcommands import Audience, CommandRequest, Subcommand, UsageE
 from bot.slack.directory import display_names
 from bot.slack.permalinks import card_permalinks
 from bot.timekeeping.periods import Period, PeriodError, digest_week, parse_iso_week, parse_period
+from messages import digest as digest_views
 from messages import feedback as views
 from messages.notices import notice
 from messages.rendering import Mrkdwn, channel_link, escape_mrkdwn, mention, slack_date
@@ -162,9 +163,9 @@ async def run_digest(services: Services, request: CommandRequest) -> SlackMessag
     report = await reports.digest_report(services.db, week, now=now, zone=team.zone)
     links = await card_permalinks(services.client, [*report.breaches.leads, *report.overdue.leads])
     sections = await digest.gather_sections(services, week)
-    return views.digest_preview(
-        views.digest_main(report, team),
-        views.digest_details(report, team, permalinks=links, sections=sections),
+    return digest_views.digest_preview(
+        digest_views.digest_main(report, team),
+        digest_views.digest_details(report, team, permalinks=links, sections=sections),
     )
 
 

@@ -10,7 +10,7 @@ database when it is sent.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
@@ -29,7 +29,8 @@ from bot.runtime.deliveries import (
 )
 from bot.slack.permalinks import card_permalinks
 from bot.timekeeping.periods import Period, parse_iso_week
-from messages.feedback import digest_details, digest_main, outcome_reply
+from messages.digest import digest_details, digest_main
+from messages.feedback import outcome_reply
 from storage.feedback_models import DigestPost, LeadOutcome
 from storage.kinds import DigestRef, OutboxKind, OutcomeRef, digest_part_key, read_payload
 from storage.models import Lead, OutboxMessage
@@ -85,14 +86,17 @@ async def deliver_digest(ctx: DeliveryContext, message: OutboxMessage) -> Outcom
             .values(channel_id=posted["channel"], message_ts=posted["ts"], posted_at=now)
         )  # type: ignore[call-overload]
         sections = read_payload(DigestRef, message.payload).sections
-        for kind, payload in (
-            (OutboxKind.DIGEST_THREAD, DigestRef(post_id=post.id or 0, sections=sections)),
-            (OutboxKind.DIGEST_CHART, DigestRef(post_id=post.id or 0)),
-        ):
-            key = digest_part_key(kind, post.id or 0)
-            await enqueue(session, kind=kind, now=now, payload=payload, dedup_key=key)
+        payload = DigestRef(post_id=post.id or 0, sections=sections)
+        await _queue_part(session, OutboxKind.DIGEST_THREAD, payload, now)
 
     return Sent(posted, record)
+
+
+async def _queue_part(
+    session: AsyncSession, kind: OutboxKind, payload: DigestRef, now: datetime
+) -> None:
+    key = digest_part_key(kind, payload.post_id)
+    await enqueue(session, kind=kind, now=now, payload=payload, dedup_key=key)
 
 
 async def deliver_digest_thread(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
@@ -107,9 +111,16 @@ async def deliver_digest_thread(ctx: DeliveryContext, message: OutboxMessage) ->
     details = digest_details(
         report, team, permalinks=links, sections=read_payload(DigestRef, message.payload).sections
     )
-    return Sent(
-        await post_message(ctx, post.channel_id, thread_ts=post.message_ts, **details.as_kwargs())
+    posted = await post_message(
+        ctx, post.channel_id, thread_ts=post.message_ts, **details.as_kwargs()
     )
+    now = ctx.clock.now()
+
+    async def then_the_chart(session: AsyncSession) -> None:
+        # Queued once the details are posted, so the thread reads details, then chart.
+        await _queue_part(session, OutboxKind.DIGEST_CHART, DigestRef(post_id=post.id or 0), now)
+
+    return Sent(posted, then_the_chart)
 
 
 async def deliver_digest_chart(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:

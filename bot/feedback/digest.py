@@ -141,7 +141,7 @@ async def digest_text(
     from bot.feedback import reports
     from bot.feedback.chart import weekday_chart
     from bot.slack.permalinks import card_permalinks
-    from messages.feedback import digest_details, digest_main
+    from messages.digest import digest_details, digest_main
 
     team = services.settings.team
     report = await reports.digest_report(

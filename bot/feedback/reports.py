@@ -1,6 +1,6 @@
 """The figures behind each /leadfeedback answer and the weekly digest, one session each.
 
-These functions only gather numbers from bot/feedback/metrics.py; messages/feedback.py
+These functions only gather numbers from bot/feedback/metrics/; messages/feedback.py
 turns them into Block Kit. The benchmark (bench/metrics.py) times exactly these.
 """
 

@@ -109,3 +109,10 @@ class TeamConfig(Strict):
 
     def reason(self, reason_id: str) -> RejectionReason | None:
         return next((r for r in self.rejection_reasons if r.id == reason_id), None)
+
+    def reason_label(self, reason_id: str | None) -> str:
+        """What people read for a stored reason id (a reason since removed keeps its id)."""
+        if reason_id is None:
+            return "(no reason recorded)"
+        reason = self.reason(reason_id)
+        return reason.label if reason else reason_id

@@ -41,7 +41,8 @@ from storage.kinds import (
 )
 from storage.models import OPEN_STATES, Lead, LeadState
 from storage.outbox import enqueue
-from storage.sla import due_leads, release_on_breach, take_step
+from storage.sla import due_leads, take_step
+from storage.transitions import release_on_breach
 
 if TYPE_CHECKING:
     from bot.runtime.services import Services

@@ -141,8 +141,14 @@ async def _open_with_reps(
         )
         return Opened(None)
     async with services.db.session() as session:
+        terms = surveys.SurveyTerms(
+            open_for=team.survey.open_for,
+            remind_after=team.survey.remind_after,
+            anonymous=team.survey.anonymous,
+            questions=[q.model_dump() for q in team.survey.questions],
+        )
         survey = await surveys.open_survey(
-            session, month=month, now=now, config=team.survey, opened_by=opened_by
+            session, month=month, now=now, terms=terms, opened_by=opened_by
         )
         if survey is None:
             return Opened(None, standing=await surveys.survey_for_month(session, month))

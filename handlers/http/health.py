@@ -1,38 +1,17 @@
-"""GET /healthz: is the store answering, is Slack reachable, how much is waiting."""
+"""GET /healthz: ok, degraded or unavailable, and why (the rule is bot/runtime/health.py)."""
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from bot.runtime.health import health
 from bot.runtime.services import Services
-from storage.outbox import pending_summary
 
 
 def make_health_endpoint(services: Services) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def healthz(request: Request) -> JSONResponse:
-        try:
-            async with services.db.session() as session:
-                summary = await pending_summary(session)
-        except (SQLAlchemyError, OSError) as exc:
-            return JSONResponse(
-                {"status": "unavailable", "database": f"error: {type(exc).__name__}"},
-                status_code=503,
-            )
-        oldest = summary["oldest_created_at"]
-        age = (services.clock.now() - oldest).total_seconds() if oldest else None
-        return JSONResponse(
-            {
-                "status": "ok",
-                "database": "ok",
-                "slack": services.slack.as_json(),
-                "outbox": {
-                    "pending": summary["pending"],
-                    "oldest_pending_seconds": round(age, 1) if age is not None else None,
-                    "last_error": summary["last_error"],
-                },
-            }
-        )
+        answer = await health(services)
+        return JSONResponse(answer.body, status_code=answer.http_status)
 
     return healthz

@@ -108,8 +108,14 @@ SCHEMAS: Json = {
     },
     "Health": {
         "type": "object",
+        "description": "Capabilities may add sections of their own (e.g. crm) beside these.",
         "properties": {
-            "status": {"type": "string", "enum": ["ok", "unavailable"]},
+            "status": {
+                "type": "string",
+                "enum": ["ok", "degraded", "unavailable"],
+                "description": "degraded: still serving, a person should look (see why).",
+            },
+            "why": {"type": "array", "items": {"type": "string"}},
             "database": {"type": "string", "description": "ok, or error: ExceptionName"},
             "slack": {
                 "type": "object",
@@ -130,12 +136,13 @@ SCHEMAS: Json = {
                 "properties": {
                     "pending": {"type": "integer", "minimum": 0},
                     "oldest_pending_seconds": {"type": ["number", "null"]},
+                    "failing": {"type": "integer", "minimum": 0},
                     "last_error": _NULLABLE_STRING,
                 },
                 "required": ["pending", "oldest_pending_seconds", "last_error"],
             },
         },
-        "required": ["status", "database"],
+        "required": ["status", "why", "database"],
     },
 }
 
@@ -220,7 +227,7 @@ def _health() -> Json:
         "operationId": "health",
         "summary": "Is the store answering, is Slack reachable, how much is waiting",
         "responses": {
-            "200": _json(_ref("Health"), "The database answers."),
+            "200": _json(_ref("Health"), "The database answers: ok or degraded."),
             "503": _json(_ref("Health"), "The database does not answer."),
         },
     }

@@ -213,7 +213,24 @@ def _blocks(args: Args, maximum: int) -> list[dict[str, Any]] | None:
     problems = checks.block_problems(blocks, max_blocks=maximum)
     if problems:
         raise FakeSlackError("invalid_blocks", *problems)
-    return blocks
+    return as_stored(blocks)
+
+
+def as_stored(node: Any) -> Any:
+    """Blocks as Slack stores and sends them back: every plain_text object says whether
+    emoji are drawn (`emoji: true` unless given), every input block whether it is
+    optional (`optional: false` unless given). Payloads built from stored blocks
+    (block_actions, view_submission) then carry these keys as Slack's do."""
+    if isinstance(node, list):
+        return [as_stored(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    stored = {key: as_stored(value) for key, value in node.items()}
+    if stored.get("type") == "plain_text":
+        stored.setdefault("emoji", True)
+    if stored.get("type") == "input":
+        stored.setdefault("optional", False)
+    return stored
 
 
 def _postable_channel(ws: FakeWorkspace, raw: str | None) -> Channel:
@@ -514,7 +531,7 @@ def _view_payload(args: Args) -> dict[str, Any]:
     )
     if block_problems:
         raise FakeSlackError("invalid_blocks", *block_problems)
-    return view
+    return as_stored(view)
 
 
 @method("views.open")
