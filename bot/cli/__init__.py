@@ -10,6 +10,8 @@ from bot.cli import crm, demo, leads, reports, setup
 
 
 @click.group()
+# The installed distribution's version (pyproject.toml), so it cannot drift from a constant.
+@click.version_option(package_name="handoff", prog_name="handoff")
 @click.option("--config", envvar="HANDOFF_CONFIG", default=None, help="Path of app.yaml.")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug output.")
 @click.pass_context
@@ -35,12 +37,15 @@ PAYLOAD_LOGGERS = (
 def configure_logging(*, verbose: bool) -> None:
     """Our own debug lines with -v (they name ids, never people); never other libraries'
     payload dumps, which would put leads' personal data in the logs."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = logging.DEBUG if verbose else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # basicConfig leaves an already configured root alone; the level must hold regardless.
+    logging.getLogger().setLevel(level)
     for name in PAYLOAD_LOGGERS:
-        logging.getLogger(name).setLevel(logging.INFO)
+        library = logging.getLogger(name)
+        # Only ever raised: SQLAlchemy, say, keeps its own WARNING.
+        if library.getEffectiveLevel() < logging.INFO:
+            library.setLevel(logging.INFO)
     if not verbose:
         # Migration and HTTP client chatter hides what a person needs to read.
         for noisy in ("alembic", "httpx"):
