@@ -32,6 +32,8 @@ from bot.slack.socket import SocketMode
 from bot.survey import wiring as survey
 from bot.timekeeping.clock import Clock, SystemClock
 from handlers.http import crm_push
+from handlers.http.erasure import ROUTE as ERASURE_ROUTE
+from handlers.http.erasure import make_erasure_endpoint
 from handlers.http.errors import JSON_ERRORS
 from handlers.http.health import make_health_endpoint
 from handlers.http.intake import make_intake_endpoint
@@ -201,6 +203,7 @@ def _routes(settings: Settings, services: Services, bolt: AsyncApp) -> list[Base
         *routes,
         Route("/api/leads", make_intake_endpoint(services), methods=["POST"]),
         Route(OUTCOME_ROUTE, make_outcome_endpoint(services), methods=["POST"]),
+        Route(ERASURE_ROUTE, make_erasure_endpoint(services), methods=["DELETE"]),
         Route("/healthz", make_health_endpoint(services), methods=["GET"]),
         Route(OPENAPI_PATH, make_openapi_endpoint(), methods=["GET"]),
     ]

@@ -23,7 +23,16 @@ def card_fields(lead: Lead, team: TeamConfig) -> list[tuple[str, str]]:
     return fields
 
 
+def erased_message(lead: Lead, what: str) -> SlackMessage:
+    """What Slack shows of a lead once its personal data is erased: the fact, not the person."""
+    return SlackMessage.from_template(
+        "erased_message.json.j2", what=what, erased_at=lead.erased_at, state=str(lead.state)
+    )
+
+
 def lead_card(lead: Lead, team: TeamConfig, now: datetime) -> SlackMessage:
+    if lead.erased_at is not None:
+        return erased_message(lead, "card")
     return SlackMessage.from_template(
         "lead_card.json.j2",
         lead=lead,

@@ -20,6 +20,8 @@ class OutboxKind(StrEnum):
     UPDATE_CARD = "update_card"
     THREAD_REPLY = "thread_reply"
     REJECTION_NOTICE = "rejection_notice"
+    # A message about a lead whose personal data was erased, rewritten to say so.
+    ERASE_MESSAGE = "erase_message"
     # The SLA clock (bot/sla/).
     SLA_NUDGE = "sla_nudge"
     SLA_ESCALATION = "sla_escalation"
@@ -54,6 +56,8 @@ class EventKind(StrEnum):
     BREACHED = "breached"
     # The SLA took back a claim nobody worked before the deadline.
     SLA_RELEASED = "sla_released"
+    # The lead's personal data was erased (the event holds who asked and why, nothing else).
+    ERASED = "erased"
     # The CRM record stopped being an MQL before the card was posted (bot/crm/).
     WITHDRAWN = "withdrawn"
     # The first sales activity the CRM recorded after the card was posted.
@@ -99,6 +103,11 @@ class MessageRef(Payload):
     ts: str
 
 
+class ErasedRef(Payload):
+    channel: str
+    ts: str
+
+
 class OutcomeRef(Payload):
     outcome_id: int
 
@@ -131,6 +140,7 @@ PAYLOADS: dict[OutboxKind, type[Payload]] = {
     OutboxKind.UPDATE_CARD: NoPayload,
     OutboxKind.THREAD_REPLY: EventRef,
     OutboxKind.REJECTION_NOTICE: EventRef,
+    OutboxKind.ERASE_MESSAGE: ErasedRef,
     OutboxKind.SLA_NUDGE: NudgeRef,
     OutboxKind.SLA_ESCALATION: EventRef,
     OutboxKind.SLA_THREAD_NOTE: ThreadNoteRef,
@@ -194,6 +204,10 @@ def rejection_notice_key(event_id: int) -> str:
 def dm_help_key(channel: str, ts: str) -> str:
     """One answer per message typed to the bot, however often Slack delivers the event."""
     return f"dm-help:{channel}:{ts}"
+
+
+def erase_key(channel: str, ts: str) -> str:
+    return f"erase:{channel}:{ts}"
 
 
 def outcome_reply_key(outcome_id: int) -> str:

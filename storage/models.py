@@ -54,6 +54,13 @@ class Lead(SQLModel, table=True):
         Index("ix_leads_owner_state", "owner_id", "state"),
         # The SLA sweep's one query: open leads whose next SLA step is due. Only
         # leads the clock still runs for have sla_next_at, so the index stays small.
+        # The retention sweep: old leads whose personal data is still there.
+        Index(
+            "ix_leads_unerased_created",
+            "created_at",
+            sqlite_where=text("erased_at IS NULL"),
+            postgresql_where=text("erased_at IS NULL"),
+        ),
         Index(
             "ix_leads_sla_next",
             "sla_next_at",
@@ -95,6 +102,8 @@ class Lead(SQLModel, table=True):
     # The claimer's latest nudge DM, refreshed without buttons when the lead moves on.
     sla_dm_channel: str | None = Field(default=None, max_length=40)
     sla_dm_ts: str | None = Field(default=None, max_length=40)
+    # When the lead's personal data was erased (storage/erasure.py); NULL while it is kept.
+    erased_at: datetime | None = _utc()
     # The first sales activity the CRM recorded after the card was posted (bot/crm/).
     first_touch_at: datetime | None = _utc()
 

@@ -219,3 +219,26 @@ def test_events_from_another_portal_are_acknowledged_and_ignored(
     response = HubSpotWebhookSender(portal, bot.url + ROUTE).send()
     assert response.status_code == 200 and response.json()["queued"] == 0
     assert fetch_rows(loop) == []
+
+
+def test_a_privacy_deletion_in_hubspot_erases_the_lead_here(
+    loop: CrmLoop, portal: FakeHubSpot
+) -> None:
+    bot = loop.start()
+    sender = HubSpotWebhookSender(portal, bot.url + ROUTE)
+    contact_id = new_mql(portal)
+    sender.send(portal.take_events())
+    card = loop.card_of(contact_id)
+    assert "Ana Buyer 1" in card.text
+    portal.delete_contact(contact_id, privacy=True)
+    deletion = [
+        e for e in portal.take_events() if e.get("subscriptionType") == "contact.privacyDeletion"
+    ]
+    assert deletion, "the fake queues HubSpot's privacy-deletion event"
+    assert sender.send(deletion).status_code == 200
+    loop.drained()
+    [lead] = [lead for lead in store.leads(loop.database_url) if lead.external_id == contact_id]
+    assert lead.erased_at is not None and lead.first_name is None
+    card = loop.card_of(contact_id)
+    assert "Ana Buyer" not in card.text + repr(card.blocks)
+    assert "personal data was erased" in repr(card.blocks)

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from bot.cli import crm, demo, leads, reports, setup
+from bot.cli import crm, demo, leads, privacy, reports, setup
 
 
 @click.group()
@@ -61,6 +61,7 @@ for command in (
     demo.demo,
     reports.digest,
     reports.sla,
+    privacy.forget,
     crm.crm,
 ):
     main.add_command(command)

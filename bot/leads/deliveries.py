@@ -23,10 +23,10 @@ from bot.runtime.deliveries import (
 from bot.sla.policy import start_clock
 from bot.slack.errors import slack_error
 from bot.slack.permalinks import card_permalink
-from messages.lead_card import lead_card
+from messages.lead_card import erased_message, lead_card
 from messages.notices import event_reply, rejection_notice
 from storage.events import lead_and_event, record_event
-from storage.kinds import EventKind, EventRef, read_payload
+from storage.kinds import ErasedRef, EventKind, EventRef, read_payload
 from storage.models import Lead, LeadEvent, OutboxMessage
 
 
@@ -113,3 +113,20 @@ async def deliver_rejection_notice(ctx: DeliveryContext, message: OutboxMessage)
     )
     channel = ctx.settings.team.channels.marketing
     return Sent(await post_message(ctx, channel, **notice.as_kwargs()))
+
+
+async def deliver_erase_message(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    """Rewrite one message about an erased lead (a thread reply, a notice, a DM)."""
+    where = read_payload(ErasedRef, message.payload)
+    lead = await _load(ctx, message)
+    if lead is None or lead.erased_at is None:
+        return Drop("the lead is gone or not erased")
+    text = erased_message(lead, "message")
+    try:
+        await ctx.client.chat_update(channel=where.channel, ts=where.ts, **text.as_kwargs())
+    except SlackApiError as exc:
+        if slack_error(exc) in ("message_not_found", "channel_not_found", "cant_update_message"):
+            # Deleted in Slack meanwhile: nothing of the person is left to rewrite there.
+            return Drop(f"the message is gone from Slack ({slack_error(exc)})")
+        raise
+    return Sent({"channel": where.channel, "ts": where.ts})

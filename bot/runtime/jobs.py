@@ -29,6 +29,7 @@ class JobName(StrEnum):
     SLA_SWEEP = "sla_sweep"
     WEEKLY_DIGEST = "weekly_digest"
     SURVEY = "survey"
+    RETENTION = "retention"
     CRM_POLL = "crm_poll"
     CRM_ACTIVITY = "crm_activity"
 

@@ -30,6 +30,19 @@ class IntakeConfig(Strict):
     dedup_window: Duration = timedelta(days=30)
 
 
+class RetentionConfig(Strict):
+    """How long leads' personal data is kept; null keeps it (the default)."""
+
+    personal_data: Duration | None = None
+
+    @field_validator("personal_data")
+    @classmethod
+    def _at_least_a_day(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(days=1):
+            raise ValueError("must be at least 1d (or null to keep personal data)")
+        return value
+
+
 class ImportConfig(Strict):
     """`handoff import`: export column name → lead field, fields.KEY or ignore."""
 
@@ -91,6 +104,7 @@ class TeamConfig(Strict):
     sla: SlaConfig = Field(default_factory=SlaConfig)
     digest: DigestConfig = Field(default_factory=DigestConfig)
     survey: SurveyConfig = Field(default_factory=SurveyConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     import_: ImportConfig = Field(default_factory=ImportConfig, alias="import")
     crm: CrmConfig = Field(default_factory=CrmConfig)
 

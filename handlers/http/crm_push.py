@@ -16,7 +16,6 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -26,6 +25,7 @@ from bot.crm.hubspot.webhooks import (
     parse_webhook_events,
     verify_webhook_signature,
 )
+from bot.crm.privacy import erase_records
 from bot.crm.salesforce.outbound import (
     MAX_BODY_BYTES as OUTBOUND_MAX_BYTES,
 )
@@ -40,6 +40,7 @@ from bot.crm.service import Crm
 from bot.runtime.services import Services
 from handlers.http.prelude import error_response, read_limited
 from storage.crm import queue_fetches
+from storage.database import store_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ CONTACT_EVENTS = frozenset(
     }
 )
 DB_DOWN = "The lead store is not answering; retry later."
+# The person asked HubSpot to forget them: the lead's personal data is erased here too.
+PRIVACY_DELETION = "contact.privacyDeletion"
 
 
 def routes(services: Services) -> list[BaseRoute]:
@@ -77,6 +80,12 @@ async def _queue(services: Services, crm: Crm, pushed: list[tuple[str, str]]) ->
         queued = await queue_fetches(session, crm.provider, pushed, now=services.clock.now())
     services.outbox.wake()
     return queued
+
+
+async def _erase(services: Services, crm: Crm, record_ids: list[str]) -> None:
+    async with services.db.session() as session:
+        await erase_records(session, crm.provider, record_ids, now=services.clock.now())
+    services.outbox.wake()
 
 
 def hubspot_webhook(services: Services, crm: Crm) -> Callable[[Request], Awaitable[Response]]:
@@ -118,10 +127,20 @@ def hubspot_webhook(services: Services, crm: Crm) -> Callable[[Request], Awaitab
             if event.subscription_type in CONTACT_EVENTS
             and (portal_id is None or event.portal_id == portal_id)
         ]
+        erase = [
+            str(event.object_id)
+            for event in events
+            if event.subscription_type == PRIVACY_DELETION
+            and (portal_id is None or event.portal_id == portal_id)
+        ]
         try:
             queued = await _queue(services, crm, pushed) if pushed else 0
-        except OperationalError:
-            logger.exception("database unavailable during a HubSpot webhook")
+            if erase:
+                await _erase(services, crm, erase)
+        except Exception as exc:
+            if not store_unavailable(exc):
+                raise
+            logger.warning("database unavailable during a HubSpot webhook: %r", exc)
             return error_response(503, "database_unavailable", DB_DOWN)
         return JSONResponse({"received": len(events), "queued": queued})
 
@@ -158,7 +177,9 @@ def salesforce_outbound(services: Services, crm: Crm) -> Callable[[Request], Awa
         try:
             if pushed:
                 await _queue(services, crm, pushed)
-        except OperationalError:
+        except Exception as exc:
+            if not store_unavailable(exc):
+                raise
             logger.exception("database unavailable during a Salesforce Outbound Message")
             return _soap(outbound_fault(DB_DOWN, sender_at_fault=False), 503)
         return _soap(outbound_ack())

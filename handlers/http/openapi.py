@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from handlers.http.erasure import ROUTE as ERASURE_ROUTE
 from handlers.http.outcomes import ROUTE as OUTCOME_ROUTE
 from storage.lead_input import LeadIn
 from storage.outcomes import OutcomeIn
@@ -222,6 +223,40 @@ def _outcome() -> Json:
     }
 
 
+def _erase() -> Json:
+    return {
+        "operationId": "eraseLead",
+        "summary": "Erase a lead's personal data (its counts stay in every number)",
+        "description": "Names, email, title, free fields, the MQL reason and comments are "
+        "erased; the card and every message about the lead in Slack are rewritten.",
+        "security": [{"bearerAuth": []}],
+        "parameters": [
+            {
+                "name": "ref",
+                "in": "path",
+                "required": True,
+                "description": "The lead's external_id, or else Handoff's numeric id.",
+                "schema": {"type": "string"},
+            }
+        ],
+        "responses": {
+            "200": _json(
+                {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "status": {"enum": ["erased", "already_erased"]},
+                    },
+                    "required": ["id", "status"],
+                },
+                "Erased now, or erased before (nothing changed).",
+            ),
+            "404": _json(_ref("Error"), "No lead has this reference."),
+            **_refused(401, 422, 503),
+        },
+    }
+
+
 def _health() -> Json:
     return {
         "operationId": "health",
@@ -237,6 +272,7 @@ def _health() -> Json:
 OPERATIONS: list[tuple[str, str, Callable[[], Json]]] = [
     ("/api/leads", "post", _intake),
     (OUTCOME_ROUTE, "post", _outcome),
+    (ERASURE_ROUTE, "delete", _erase),
     ("/healthz", "get", _health),
 ]
 

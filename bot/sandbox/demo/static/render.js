@@ -31,7 +31,8 @@ export const EMOJI = {
   sparkles: "✨", speech_balloon: "💬", spiral_calendar_pad: "🗓️", star: "⭐", star2: "🌟",
   stop_sign: "🛑", stopwatch: "⏱️", tada: "🎉", telephone_receiver: "📞",
   thinking_face: "🤔", thought_balloon: "💭", thread: "🧵", thumbsdown: "👎", thumbsup: "👍",
-  trophy: "🏆", warning: "⚠️", wave: "👋", white_check_mark: "✅", wrench: "🔧", x: "❌",
+  trophy: "🏆", warning: "⚠️", wastebasket: "🗑️", wave: "👋", white_check_mark: "✅",
+  wrench: "🔧", x: "❌",
   zzz: "💤",
 };
 
