@@ -19,13 +19,13 @@ import yaml
 
 from bot.cli import PAYLOAD_LOGGERS, configure_logging
 from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
+from bot.sandbox.outages import BotProcess, PgProxy
 from bot.settings import Settings
 from messages.ids import ActionId
 from storage.models import OutboxState
 from tests import store
 from tests.conftest import BOT_TOKEN, INTAKE_TOKEN, SIGNING_SECRET, TEAM, make_settings
 from tests.harness import BotServer, wait_for
-from tests.outage import BotProcess, PgProxy
 
 LEADS = "C0LEADS"
 MIB = 1024 * 1024

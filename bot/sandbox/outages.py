@@ -1,4 +1,5 @@
-"""Outages on demand: a TCP proxy in front of PostgreSQL, and the bot as a real process.
+"""Outages on demand, for tests and benchmarks: a TCP proxy in front of PostgreSQL, and
+the bot as a real process.
 
 `PgProxy` forwards 127.0.0.1:<port> to the PostgreSQL server. A test points the
 bot's DATABASE_URL at the proxy and then takes the store away: `down()` closes
