@@ -17,12 +17,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from bot.settings.team import TeamConfig
+
+LogFormat = Literal["plain", "json"]
+LOG_FORMATS: tuple[LogFormat, ...] = ("plain", "json")
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///handoff.db"
@@ -40,6 +43,8 @@ ENVIRONMENT = {
     "HANDOFF_CONFIG": "Path of the team configuration (default app.yaml).",
     "SLACK_API_URL": f"Base URL of Slack's Web API (default {DEFAULT_SLACK_API_URL}).",
     "PORT": f"Port that `handoff run` serves on (default {DEFAULT_PORT}).",
+    "HANDOFF_METRICS_TOKEN": "Bearer token for GET /metrics; unset, /metrics is off (404).",
+    "HANDOFF_LOG_FORMAT": "Log format: plain (default) or json, one object per line.",
 }
 RUN_REQUIRES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "HANDOFF_INTAKE_TOKEN")
 
@@ -69,6 +74,8 @@ class Environment(BaseModel):
     database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     slack_api_url: str = Field(DEFAULT_SLACK_API_URL, alias="SLACK_API_URL")
     port: int = Field(DEFAULT_PORT, alias="PORT", gt=0, lt=65536)
+    metrics_token: SecretStr | None = Field(None, alias="HANDOFF_METRICS_TOKEN")
+    log_format: LogFormat = Field("plain", alias="HANDOFF_LOG_FORMAT")
 
     @field_validator("slack_bot_token", mode="before")
     @classmethod
@@ -84,6 +91,19 @@ class Environment(BaseModel):
     @classmethod
     def _intake_token(cls, value: str | None) -> str | None:
         return _secret(value, min_length=16)
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _metrics_token(cls, value: str | None) -> str | None:
+        return _secret(value, min_length=16)
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: str | None) -> str:
+        value = (value or "plain").strip().lower()
+        if value not in LOG_FORMATS:
+            raise ValueError(f"{value!r} is not a log format: use plain or json")
+        return value
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -127,6 +147,8 @@ class Settings(BaseModel):
     database_url: str = DEFAULT_DATABASE_URL
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = DEFAULT_PORT
+    metrics_token: SecretStr | None = None
+    log_format: LogFormat = "plain"
 
 
 @dataclass(frozen=True)
@@ -156,6 +178,15 @@ def load_settings(
     if problems or team is None or environment is None:
         raise SettingsError(problems)
     return Settings(team=team, config_path=path, **environment.model_dump())
+
+
+def log_format_of(env: Mapping[str, str]) -> LogFormat:
+    """The log format, read on its own: logging starts before the settings are loaded.
+
+    A wrong value gives plain logs here; `load_settings` then reports it with its name.
+    """
+    value = (env.get("HANDOFF_LOG_FORMAT") or "plain").strip().lower()
+    return "json" if value == "json" else "plain"
 
 
 def missing_for_run(settings: Settings) -> list[str]:
