@@ -15,28 +15,34 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 import bot.leads.deliveries  # noqa: F401  (registers the lead deliveries with the outbox)
 from bot.feedback import wiring as feedback
 from bot.leads import wiring as leads
 from bot.runtime.deliveries import DeliveryContext
+from bot.runtime.jobs import Jobs
 from bot.runtime.outbox_worker import OutboxWorker
 from bot.runtime.pacing import ChannelPacer
 from bot.runtime.registry import Registry
 from bot.runtime.services import Services
+from bot.runtime.telemetry import Telemetry
 from bot.settings import Settings
 from bot.sla import wiring as sla
+from bot.slack.client import CountingClient, OnCall
 from bot.slack.directory import Directory
 from bot.slack.errors import slack_error
 from bot.survey import wiring as survey
 from bot.timekeeping.clock import Clock, SystemClock
 from handlers.http.health import make_health_endpoint
 from handlers.http.intake import make_intake_endpoint
+from handlers.http.metrics import make_metrics_endpoint
 from handlers.http.outcomes import ROUTE as OUTCOME_ROUTE
 from handlers.http.outcomes import make_outcome_endpoint
+from handlers.http.request_ids import RequestIds
 from handlers.http.slack_events import make_slack_endpoint
-from handlers.slack import app_events, errors, lead_actions, leadfeedback, reject_modal
+from handlers.slack import app_events, errors, lead_actions, leadfeedback, observe, reject_modal
 from handlers.slack import survey as survey_listeners
 from storage.database import Database
 
@@ -77,10 +83,10 @@ class HandoffApp:
     background: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
+def slack_client(settings: Settings, on_call: OnCall | None = None) -> AsyncWebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(
-        token=token, base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS
+    return CountingClient(
+        token=token, base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS, on_call=on_call
     )
 
 
@@ -96,12 +102,13 @@ def create_app(
         raise ValueError("create_app needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
     db = db or Database(settings.database_url)
     clock = clock or SystemClock()
-    client = client or slack_client(settings)
+    telemetry = Telemetry()
+    client = client or slack_client(settings, telemetry.slack_call)
     token = settings.slack_bot_token.get_secret_value()
-    registry = Registry()
+    registry = Registry(jobs=Jobs(observe=telemetry.sweep))
     worker = OutboxWorker(
         DeliveryContext(settings=settings, db=db, client=client, clock=clock, pacer=ChannelPacer()),
-        registry.deliveries,
+        telemetry.counted(registry.deliveries),
     )
     services = Services(
         settings=settings,
@@ -111,6 +118,7 @@ def create_app(
         outbox=worker,
         directory=Directory(client),
         registry=registry,
+        telemetry=telemetry,
     )
 
     async def authorize(**_: Any) -> AuthorizeResult:
@@ -126,7 +134,11 @@ def create_app(
     bolt = AsyncApp(
         # Bolt gives each request a client with the token from `authorize`; its
         # own client carries none (it warns when both are set).
-        client=AsyncWebClient(base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS),
+        client=CountingClient(
+            base_url=settings.slack_api_url,
+            timeout=SLACK_TIMEOUT_SECONDS,
+            on_call=telemetry.slack_call,
+        ),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         authorize=authorize,
         process_before_response=False,
@@ -134,6 +146,7 @@ def create_app(
         raise_error_for_unhandled_request=False,
     )
     errors.register(bolt, services)
+    observe.register(bolt, services)
     app_events.register(bolt)
     for capability in CAPABILITIES:
         capability.register(registry, services)
@@ -150,9 +163,11 @@ def create_app(
         Route("/api/leads", make_intake_endpoint(services), methods=["POST"]),
         Route(OUTCOME_ROUTE, make_outcome_endpoint(services), methods=["POST"]),
         Route("/healthz", make_health_endpoint(services), methods=["GET"]),
+        Route("/metrics", make_metrics_endpoint(services), methods=["GET"]),
         *(extra_routes or []),
     ]
-    handoff = HandoffApp(services=services, bolt=bolt, http=Starlette(routes=routes))
+    http = Starlette(routes=routes, middleware=[Middleware(RequestIds)])
+    handoff = HandoffApp(services=services, bolt=bolt, http=http)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

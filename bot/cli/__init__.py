@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import logging
+import os
 
 import click
 
 from bot.cli import demo, leads, reports, setup
+from bot.runtime.logs import configure_logging
+from bot.settings import log_format_of
 
 
 @click.group()
@@ -15,14 +17,8 @@ from bot.cli import demo, leads, reports, setup
 @click.pass_context
 def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
     """Handoff: MQL cards in Slack, claims, rejection reasons and shared numbers."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not verbose:
-        # Migration and HTTP client chatter hides what a person needs to read.
-        for noisy in ("alembic", "httpx"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Before the settings are loaded: each subcommand loads them and reports their problems.
+    configure_logging(verbose=verbose, log_format=log_format_of(os.environ))
     ctx.obj = {"config": config}
 
 

@@ -32,7 +32,11 @@ def run(ctx: click.Context, host: str, port: int | None) -> None:
         )
     upgrade_database(settings.database_url)
     handoff = create_app(settings)
-    uvicorn.run(handoff.http, host=host, port=port or settings.port, log_level="info")
+    # log_config=None: uvicorn's lines go through our one configuration (bot/runtime/logs.py),
+    # in HANDOFF_LOG_FORMAT like every other line.
+    uvicorn.run(
+        handoff.http, host=host, port=port or settings.port, log_level="info", log_config=None
+    )
 
 
 @click.group()

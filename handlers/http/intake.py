@@ -33,6 +33,7 @@ def make_intake_endpoint(services: Services) -> Callable[[Request], Awaitable[JS
         items, is_batch = unwrapped
         leads, errors = parse_leads(items)
         if errors:
+            services.telemetry.intake_invalid(len({error.index for error in errors}))
             if not is_batch:
                 errors = [e.model_copy(update={"index": None}) for e in errors]
             return error_response(
@@ -46,6 +47,7 @@ def make_intake_endpoint(services: Services) -> Callable[[Request], Awaitable[JS
                 503, "database_unavailable", "The lead store is not answering; retry later."
             )
         services.outbox.wake()
+        services.telemetry.intake_results([outcome.status for outcome in outcomes])
         created = sum(o.status is IngestStatus.CREATED for o in outcomes)
         status = 201 if created else 200
         if not is_batch:
