@@ -162,6 +162,7 @@ EVENT_WORDS: dict[str, str] = {
     EventKind.NUDGED: "Nudged",
     EventKind.BREACHED: "Missed its deadline",
     EventKind.SLA_RELEASED: "Released by the SLA (nobody decided in time)",
+    EventKind.OUTBOX_DROPPED: "A Slack post about it was dropped by an operator",
 }
 
 

@@ -49,6 +49,8 @@ class EventKind(StrEnum):
     BREACHED = "breached"
     # The SLA took back a claim nobody worked before the deadline.
     SLA_RELEASED = "sla_released"
+    # An operator dropped Slack work about the lead (`handoff outbox drop`); detail says why.
+    OUTBOX_DROPPED = "outbox_dropped"
 
 
 # --- payloads -----------------------------------------------------------------------------
