@@ -6,7 +6,7 @@ import os
 
 import click
 
-from bot.cli import demo, leads, outbox, reports, setup
+from bot.cli import backup, demo, leads, outbox, reports, setup
 from bot.runtime.logs import configure_logging
 from bot.settings import log_format_of
 
@@ -34,3 +34,4 @@ for command in (
     outbox.outbox,
 ):
     main.add_command(command)
+setup.db.add_command(backup.backup)
