@@ -6,14 +6,17 @@ captures; each test parses them as a log shipper would, one JSON object per line
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from bot.runtime.jobs import Jobs
 from bot.runtime.logs import HANDLER_NAME, REQUEST_ID, configure_logging
 from bot.runtime.telemetry import Telemetry
 from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender
@@ -80,6 +83,30 @@ def test_a_sweep_marks_its_lines_with_a_job_id(
     first, second = json_lines(capsys.readouterr().err)
     assert first["job_id"].startswith("sla_sweep-")
     assert first["job_id"] != second["job_id"], "each run has its own id"
+
+
+async def test_a_failed_sweep_is_logged_under_its_job_id(
+    json_logs: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jobs = Jobs(observe=Telemetry().sweep)
+    ran = asyncio.Event()
+
+    async def broken() -> None:
+        logging.getLogger("bot.sla").info("sweeping")
+        ran.set()
+        raise RuntimeError("the sweep broke")
+
+    jobs.add("broken", broken, every=timedelta(hours=1))
+    jobs.start()
+    try:
+        await asyncio.wait_for(ran.wait(), 10)
+    finally:
+        await jobs.stop()
+    lines = json_lines(capsys.readouterr().err)
+    (sweeping,) = [line for line in lines if line["message"] == "sweeping"]
+    (failed,) = [line for line in lines if line["message"] == "job broken failed"]
+    assert failed["job_id"] == sweeping["job_id"]
+    assert "RuntimeError: the sweep broke" in failed["exception"]
 
 
 def test_requests_get_an_id_and_a_proxys_id_is_kept(bot: BotServer) -> None:

@@ -111,12 +111,15 @@ def new_id() -> str:
 
 @contextlib.contextmanager
 def bound_job(name: str) -> Iterator[str]:
-    """Marks the log lines of one run of a scheduled job with `job_id` (name and a random id)."""
+    """Marks the log lines of one run of a scheduled job with `job_id` (name and a random id).
+
+    When the run raises, the id stays bound, so that the caller's "job failed" line
+    (bot/runtime/jobs.py) carries it too; the scheduler runs each job in a task of its
+    own, so the id still ends with the run.
+    """
     token = JOB_ID.set(f"{name}-{new_id()}")
-    try:
-        yield JOB_ID.get() or ""
-    finally:
-        JOB_ID.reset(token)
+    yield JOB_ID.get() or ""
+    JOB_ID.reset(token)
 
 
 def bind_outbox_id(message_id: int) -> None:
