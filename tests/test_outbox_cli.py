@@ -243,3 +243,15 @@ def test_a_row_being_delivered_is_neither_retried_nor_dropped(
 def test_an_empty_outbox_says_so(database_url: str) -> None:
     result = handoff(database_url, "outbox")
     assert result.exit_code == 0 and "the outbox is clear" in result.stdout
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite", "postgres"])
+def test_a_store_that_does_not_answer_exits_2(store_kind: str, tmp_path: Path) -> None:
+    url = (
+        f"sqlite:///{tmp_path}/never-migrated.db"
+        if store_kind == "sqlite"
+        else "postgresql://postgres@127.0.0.1:1/none"
+    )
+    result = handoff(url, "outbox")
+    assert result.exit_code == 2, result.output
+    assert "Cannot read the outbox" in result.stderr

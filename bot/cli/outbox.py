@@ -132,7 +132,9 @@ def _refuse(message_id: int, refused: Refused, verb: str) -> NoReturn:
 
 def _run(ctx: click.Context, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """One unit of work against the configured database; exit 2 when it cannot be read."""
-    from sqlalchemy.exc import OperationalError, ProgrammingError
+    from sqlalchemy.exc import ProgrammingError
+
+    from storage.database import store_unavailable
 
     settings = load(ctx.find_root().obj["config"])
 
@@ -148,8 +150,13 @@ def _run(ctx: click.Context, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(go())
-    except (OperationalError, ProgrammingError) as exc:
+    except ProgrammingError as exc:
         fail([str(exc.orig)], "Cannot read the outbox; is the database migrated?")
+    except Exception as exc:
+        if not store_unavailable(exc):
+            raise
+        why = str(getattr(exc, "orig", None) or exc) or type(exc).__name__
+        fail([why], "Cannot read the outbox; is the database migrated and answering?")
 
 
 def _table(rows: list[OutboxMessage], now: datetime) -> Table:
