@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
@@ -19,6 +18,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 import bot.leads.deliveries  # noqa: F401  (registers the lead deliveries with the outbox)
+from bot.crm import wiring as crm
 from bot.feedback import wiring as feedback
 from bot.leads import wiring as leads
 from bot.runtime.deliveries import DeliveryContext
@@ -35,6 +35,8 @@ from bot.slack.directory import Directory
 from bot.slack.errors import slack_error
 from bot.survey import wiring as survey
 from bot.timekeeping.clock import Clock, SystemClock
+from handlers.http import crm_push
+from handlers.http.errors import JSON_ERRORS
 from handlers.http.health import make_health_endpoint
 from handlers.http.intake import make_intake_endpoint
 from handlers.http.metrics import make_metrics_endpoint
@@ -52,6 +54,7 @@ SLACK_TIMEOUT_SECONDS = 10
 AUTH_RETRY_SECONDS = 60.0
 
 Listeners = Callable[[AsyncApp, Services], None]
+Routes = Callable[[Services], list[BaseRoute]]
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class Capability:
     name: str
     register: Callable[[Registry, Services], None]
     listeners: tuple[Listeners, ...] = ()
+    # HTTP endpoints of its own (handlers/http/), built after `register`.
+    routes: Routes | None = None
 
 
 CAPABILITIES: tuple[Capability, ...] = (
@@ -72,6 +77,8 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("sla", sla.register),
     Capability("feedback", feedback.register, (leadfeedback.register,)),
     Capability("survey", survey.register, (survey_listeners.register,)),
+    # Last: it checks CRM leads before the leads capability's card delivery.
+    Capability("crm", crm.register, routes=crm_push.routes),
 )
 
 
@@ -100,73 +107,30 @@ def create_app(
 ) -> HandoffApp:
     if settings.slack_signing_secret is None or settings.slack_bot_token is None:
         raise ValueError("create_app needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
-    db = db or Database(settings.database_url)
-    clock = clock or SystemClock()
     telemetry = Telemetry()
-    client = client or slack_client(settings, telemetry.slack_call)
-    token = settings.slack_bot_token.get_secret_value()
-    registry = Registry(jobs=Jobs(observe=telemetry.sweep))
-    worker = OutboxWorker(
-        DeliveryContext(settings=settings, db=db, client=client, clock=clock, pacer=ChannelPacer()),
-        telemetry.counted(registry.deliveries),
+    services = _services(
+        settings,
+        db or Database(settings.database_url),
+        clock or SystemClock(),
+        client or slack_client(settings, telemetry.slack_call),
+        telemetry,
     )
-    services = Services(
-        settings=settings,
-        db=db,
-        clock=clock,
-        client=client,
-        outbox=worker,
-        directory=Directory(client),
-        registry=registry,
-        telemetry=telemetry,
-    )
-
-    async def authorize(**_: Any) -> AuthorizeResult:
-        # Single workspace: no Slack call on the request path (Bolt's default
-        # calls auth.test there, which a 429 would stall past the 3-second ack).
-        return AuthorizeResult(
-            enterprise_id=None,
-            team_id=None,
-            bot_token=token,
-            bot_user_id=services.slack.bot_user_id,
-        )
-
-    bolt = AsyncApp(
-        # Bolt gives each request a client with the token from `authorize`; its
-        # own client carries none (it warns when both are set).
-        client=CountingClient(
-            base_url=settings.slack_api_url,
-            timeout=SLACK_TIMEOUT_SECONDS,
-            on_call=telemetry.slack_call,
-        ),
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
-        authorize=authorize,
-        process_before_response=False,
-        request_verification_enabled=True,
-        raise_error_for_unhandled_request=False,
-    )
+    bolt = _bolt(settings, services)
     errors.register(bolt, services)
     observe.register(bolt, services)
     app_events.register(bolt)
     for capability in CAPABILITIES:
-        capability.register(registry, services)
+        capability.register(services.registry, services)
         for listeners in capability.listeners:
             listeners(bolt, services)
-
-    handler = AsyncSlackRequestHandler(bolt)
-    routes: list[BaseRoute] = [
-        Route(
-            "/slack/events",
-            make_slack_endpoint(handler, settings.slack_signing_secret.get_secret_value()),
-            methods=["POST"],
-        ),
-        Route("/api/leads", make_intake_endpoint(services), methods=["POST"]),
-        Route(OUTCOME_ROUTE, make_outcome_endpoint(services), methods=["POST"]),
-        Route("/healthz", make_health_endpoint(services), methods=["GET"]),
-        Route("/metrics", make_metrics_endpoint(services), methods=["GET"]),
+    routes = [
+        *_routes(settings, services, bolt),
+        *(route for c in CAPABILITIES if c.routes for route in c.routes(services)),
         *(extra_routes or []),
     ]
-    http = Starlette(routes=routes, middleware=[Middleware(RequestIds)])
+    http = Starlette(
+        routes=routes, exception_handlers=JSON_ERRORS, middleware=[Middleware(RequestIds)]
+    )
     handoff = HandoffApp(services=services, bolt=bolt, http=http)
 
     @contextlib.asynccontextmanager
@@ -179,6 +143,68 @@ def create_app(
 
     handoff.http.router.lifespan_context = lifespan
     return handoff
+
+
+def _services(
+    settings: Settings, db: Database, clock: Clock, client: AsyncWebClient, telemetry: Telemetry
+) -> Services:
+    registry = Registry(jobs=Jobs(observe=telemetry.sweep))
+    worker = OutboxWorker(
+        DeliveryContext(settings=settings, db=db, client=client, clock=clock, pacer=ChannelPacer()),
+        telemetry.counted(registry.deliveries),
+    )
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        client=client,
+        outbox=worker,
+        directory=Directory(client),
+        registry=registry,
+        telemetry=telemetry,
+    )
+
+
+def _bolt(settings: Settings, services: Services) -> AsyncApp:
+    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    token = settings.slack_bot_token.get_secret_value()
+
+    async def authorize(**_: Any) -> AuthorizeResult:
+        # Single workspace: no Slack call on the request path (Bolt's default
+        # calls auth.test there, which a 429 would stall past the 3-second ack).
+        return AuthorizeResult(
+            enterprise_id=None,
+            team_id=None,
+            bot_token=token,
+            bot_user_id=services.slack.bot_user_id,
+        )
+
+    return AsyncApp(
+        # Bolt gives each request a client with the token from `authorize`; its
+        # own client carries none (it warns when both are set).
+        client=CountingClient(
+            base_url=settings.slack_api_url,
+            timeout=SLACK_TIMEOUT_SECONDS,
+            on_call=services.telemetry.slack_call,
+        ),
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        authorize=authorize,
+        process_before_response=False,
+        request_verification_enabled=True,
+        raise_error_for_unhandled_request=False,
+    )
+
+
+def _routes(settings: Settings, services: Services, bolt: AsyncApp) -> list[BaseRoute]:
+    assert settings.slack_signing_secret is not None
+    secret = settings.slack_signing_secret.get_secret_value()
+    return [
+        Route("/slack/events", make_slack_endpoint(bolt, secret), methods=["POST"]),
+        Route("/api/leads", make_intake_endpoint(services), methods=["POST"]),
+        Route(OUTCOME_ROUTE, make_outcome_endpoint(services), methods=["POST"]),
+        Route("/healthz", make_health_endpoint(services), methods=["GET"]),
+        Route("/metrics", make_metrics_endpoint(services), methods=["GET"]),
+    ]
 
 
 async def check_slack_auth(services: Services) -> None:
@@ -219,3 +245,5 @@ async def stop_background(handoff: HandoffApp) -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await asyncio.wait_for(asyncio.gather(*handoff.background, return_exceptions=True), 15)
     handoff.background = []
+    for close in handoff.services.registry.closers:
+        await close()

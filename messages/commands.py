@@ -11,7 +11,7 @@ from messages.slack_message import SlackMessage
 
 # However long the argument a person typed, the answer quotes this much of it at most,
 # so the usage line always fits.
-MAX_PROBLEM_CHARS = 300
+MAX_PROBLEM_CHARS = 120
 
 
 class CommandSpec(Protocol):

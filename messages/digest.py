@@ -8,7 +8,7 @@ from typing import Any
 from bot.feedback.reports import DigestReport
 from bot.settings import TeamConfig
 from messages.block_limits import MAX_BLOCKS_MESSAGE
-from messages.feedback import outcome_fields, sla_text, source_line
+from messages.feedback import first_touch_text, outcome_fields, sla_text, source_line
 from messages.figures import (
     NO_FIGURE,
     change,
@@ -84,6 +84,11 @@ def digest_details(
         timings=[
             f"time to claim: median {duration(current.claim_median)}, "
             f"p90 {duration(current.claim_p90)}",
+            *(
+                [f"time to first touch: {first_touch_text(report.first_touch)}"]
+                if team.crm.enabled or report.first_touch.touched
+                else []
+            ),
             f"time to decision: median {duration(current.disposition_median)}, "
             f"p90 {duration(current.disposition_p90)}",
         ],

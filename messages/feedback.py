@@ -75,8 +75,22 @@ def outcome_fields(funnel: metrics.Funnel) -> list[tuple[str, str]]:
     ]
 
 
-def stats_message(report: StatsReport) -> SlackMessage:
+def first_touch_text(touch: metrics.FirstTouch) -> str:
+    """Time to first touch, as the other timings; a dash until the CRM recorded one."""
+    if not touch.touched:
+        return f"{NO_FIGURE} (no sales activity recorded in the CRM yet)"
+    return f"median {duration(touch.median)} · p90 {duration(touch.p90)}"
+
+
+def stats_message(report: StatsReport, *, crm: bool = False) -> SlackMessage:
+    """`crm`: the team has a CRM connected, so time to first touch is shown even before
+    the first one is recorded."""
     current, previous = report.current, report.previous
+    touch = (
+        [("Time to first touch", first_touch_text(report.first_touch))]
+        if crm or report.first_touch.touched
+        else []
+    )
     return SlackMessage.from_template(
         "feedback_stats.json.j2",
         period=report.period,
@@ -90,6 +104,7 @@ def stats_message(report: StatsReport) -> SlackMessage:
                 "Time to claim",
                 f"median {duration(current.claim_median)} · p90 {duration(current.claim_p90)}",
             ),
+            *touch,
             (
                 "Time to decision",
                 f"median {duration(current.disposition_median)} · "
@@ -162,6 +177,9 @@ EVENT_WORDS: dict[str, str] = {
     EventKind.NUDGED: "Nudged",
     EventKind.BREACHED: "Missed its deadline",
     EventKind.SLA_RELEASED: "Released by the SLA (nobody decided in time)",
+    EventKind.WITHDRAWN: "Withdrawn by the CRM before its card was posted",
+    EventKind.FIRST_TOUCH: "First sales activity in the CRM",
+    EventKind.REQUALIFIED: "Qualified again in the CRM",
     EventKind.OUTBOX_DROPPED: "A Slack post about it was dropped by an operator",
 }
 
@@ -177,10 +195,22 @@ def timeline(
             words += f": {team.reason_label((event.detail or {}).get('reason'))}"
             if (event.detail or {}).get("comment"):
                 words += f" ({event.detail['comment']})"
-        entries.append(TimelineEntry(event.at, words, event.actor_id))
+        if event.kind == EventKind.WITHDRAWN and (event.detail or {}).get("why"):
+            words += f": {event.detail['why']}"
+        entries.append(TimelineEntry(_event_time(event), words, event.actor_id))
     for outcome in outcomes:
         entries.append(TimelineEntry(outcome.at, outcome_words(outcome)))
     return sorted(entries, key=lambda e: e.at)
+
+
+def _event_time(event: LeadEvent) -> datetime:
+    """When it happened: a first touch is stored when seen, but happened at detail["at"]."""
+    if event.kind == EventKind.FIRST_TOUCH and (event.detail or {}).get("at"):
+        try:
+            return datetime.fromisoformat(str(event.detail["at"]))
+        except ValueError:
+            pass
+    return event.at
 
 
 def outcome_words(outcome: LeadOutcome) -> str:

@@ -4,9 +4,13 @@ Slack gives these back untouched, but anybody can forge a request body only
 with the signing secret; still, every field is validated when it returns.
 """
 
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from storage.models import MAX_LEAD_ID
+
+LeadId = Annotated[int, Field(ge=1, le=MAX_LEAD_ID)]
 
 
 class _Metadata(BaseModel):
@@ -28,10 +32,10 @@ class _Metadata(BaseModel):
 class LeadRef(_Metadata):
     """A button on a lead card or a lead DM."""
 
-    lead_id: int
+    lead_id: LeadId
 
 
 class RejectModalMetadata(_Metadata):
-    lead_id: int
+    lead_id: LeadId
     # Where the click came from, so the person can be answered there.
     channel_id: str | None = None

@@ -87,7 +87,8 @@ class Database:
     def __init__(self, database_url: str, *, echo: bool = False) -> None:
         self.url = async_url(database_url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        options: dict[str, Any] = {"echo": echo}
+        # Parameters are leads' personal data: keep them out of exception text and logs.
+        options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             options["connect_args"] = {"timeout": 30}
         else:

@@ -35,6 +35,10 @@ class OutboxKind(StrEnum):
     SURVEY_REMINDER = "survey_reminder"
     SURVEY_SUMMARY = "survey_summary"
     SURVEY_SUMMARY_PART = "survey_summary_part"
+    # The CRM in the loop (bot/crm/).
+    CRM_FETCH = "crm_fetch"  # read a pushed record and store it as a lead if it is an MQL
+    CRM_WRITE = "crm_write"  # owner and status of the lead's CRM record after a transition
+    CRM_NOTE = "crm_note"  # a note (HubSpot) or completed task (Salesforce) on a rejection
 
 
 class EventKind(StrEnum):
@@ -49,6 +53,12 @@ class EventKind(StrEnum):
     BREACHED = "breached"
     # The SLA took back a claim nobody worked before the deadline.
     SLA_RELEASED = "sla_released"
+    # The CRM record stopped being an MQL before the card was posted (bot/crm/).
+    WITHDRAWN = "withdrawn"
+    # The first sales activity the CRM recorded after the card was posted.
+    FIRST_TOUCH = "first_touch"
+    # A withdrawn lead's record became an MQL again: it arrives anew.
+    REQUALIFIED = "requalified"
     # An operator dropped Slack work about the lead (`handoff outbox drop`); detail says why.
     OUTBOX_DROPPED = "outbox_dropped"
 
@@ -93,6 +103,11 @@ class DigestRef(Payload):
     sections: list[dict[str, Any]] = []
 
 
+class CrmRecordRef(Payload):
+    provider: str
+    record_id: str
+
+
 class SurveyRef(Payload):
     survey_id: int
 
@@ -122,6 +137,9 @@ PAYLOADS: dict[OutboxKind, type[Payload]] = {
     OutboxKind.SURVEY_REMINDER: SurveyRecipientRef,
     OutboxKind.SURVEY_SUMMARY: SurveyRef,
     OutboxKind.SURVEY_SUMMARY_PART: SurveyPartRef,
+    OutboxKind.CRM_FETCH: CrmRecordRef,
+    OutboxKind.CRM_WRITE: EventRef,
+    OutboxKind.CRM_NOTE: EventRef,
 }
 
 P = TypeVar("P", bound=Payload)
@@ -151,6 +169,11 @@ def read_payload(model: type[P], stored: dict[str, Any]) -> P:
 
 def card_key(lead_id: int) -> str:
     return f"card:{lead_id}"
+
+
+def card_again_key(lead_id: int, event_id: int) -> str:
+    """A card for a lead the CRM withdrew and then qualified again (the event says when)."""
+    return f"card:{lead_id}:again:{event_id}"
 
 
 def reply_key(event_id: int) -> str:
@@ -216,3 +239,17 @@ def survey_summary_key(survey_id: int) -> str:
 
 def survey_summary_part_key(survey_id: int, part: int) -> str:
     return f"survey:{survey_id}:summary:part:{part}"
+
+
+def crm_fetch_key(provider: str, delivery_id: str) -> str:
+    """One fetch per pushed event (HubSpot eventId, Salesforce notification id): a retried
+    delivery of the same event queues nothing new."""
+    return f"crm-fetch:{provider}:{delivery_id}"
+
+
+def crm_write_key(event_id: int) -> str:
+    return f"crm-write:{event_id}"
+
+
+def crm_note_key(event_id: int) -> str:
+    return f"crm-note:{event_id}"

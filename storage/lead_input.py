@@ -13,29 +13,44 @@ from pydantic import (
     field_validator,
 )
 
+from storage.untrusted import Text, json_problem
+
 MAX_BATCH = 500
 MAX_CUSTOM_FIELDS_BYTES = 16_384
+MAX_URL_LENGTH = 2000  # leads.crm_url's column
 
-ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+ShortText = Annotated[Text, Field(min_length=1, max_length=200)]
 
 
 class LeadIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # NaN and infinities are refused everywhere (PostgreSQL would refuse them in JSON).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
     email: EmailStr = Field(max_length=320)
     external_id: ShortText | None = None
     first_name: ShortText | None = None
     last_name: ShortText | None = None
-    company: Annotated[str, Field(min_length=1, max_length=300)] | None = None
-    title: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    company: Annotated[Text, Field(min_length=1, max_length=300)] | None = None
+    title: Annotated[Text, Field(min_length=1, max_length=300)] | None = None
     industry: ShortText | None = None
     employees: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
-    country: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    country: Annotated[Text, Field(min_length=1, max_length=100)] | None = None
     source: ShortText | None = None
     score: Annotated[float, Field(ge=-1_000_000, le=1_000_000)] | None = None
-    reason: Annotated[str, Field(min_length=1, max_length=1000)] | None = None
+    reason: Annotated[Text, Field(min_length=1, max_length=1000)] | None = None
     crm_url: AnyHttpUrl | None = None
     fields: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("crm_url")
+    @classmethod
+    def _storable_url(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        if value is None:
+            return None
+        if value.username or value.password:
+            raise ValueError("must not carry a user name or password")
+        if len(str(value)) > MAX_URL_LENGTH:
+            raise ValueError(f"must be at most {MAX_URL_LENGTH} characters")
+        return value
 
     @field_validator("email")
     @classmethod
@@ -46,6 +61,9 @@ class LeadIn(BaseModel):
     @field_validator("fields")
     @classmethod
     def _small_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        problem = json_problem(value)
+        if problem:
+            raise ValueError(problem)
         if len(json.dumps(value, default=str)) > MAX_CUSTOM_FIELDS_BYTES:
             raise ValueError(f"must be at most {MAX_CUSTOM_FIELDS_BYTES} bytes as JSON")
         return value

@@ -9,6 +9,9 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
 
+# leads.id is a 32-bit integer on PostgreSQL; a reference past it names no lead.
+MAX_LEAD_ID = 2**31 - 1
+
 # The lead fields a card can show (`card.fields` in app.yaml), with what people call them.
 CARD_FIELD_LABELS = {
     "company": "Company",
@@ -28,6 +31,9 @@ class LeadState(StrEnum):
     CLAIMED = "claimed"
     ACCEPTED = "accepted"  # sales-accepted lead (SQL)
     REJECTED = "rejected"  # returned to marketing for nurture
+    # The CRM took it back before its card was posted (deleted, merged, no longer an
+    # MQL): never posted and not counted as an MQL (bot/crm/, bot/feedback/metrics.py).
+    WITHDRAWN = "withdrawn"
 
 
 OPEN_STATES = (LeadState.OPEN, LeadState.CLAIMED)
@@ -89,6 +95,8 @@ class Lead(SQLModel, table=True):
     # The claimer's latest nudge DM, refreshed without buttons when the lead moves on.
     sla_dm_channel: str | None = Field(default=None, max_length=40)
     sla_dm_ts: str | None = Field(default=None, max_length=40)
+    # The first sales activity the CRM recorded after the card was posted (bot/crm/).
+    first_touch_at: datetime | None = _utc()
 
     @property
     def display_name(self) -> str:

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, not_, or_, update
+from sqlalchemy import and_, case, func, not_, or_, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -109,7 +109,10 @@ class Refused(StrEnum):
 
 _DUE_AGAIN = {
     "state": OutboxState.PENDING,
-    "attempts": 0,
+    # Reset, but to 1 for a row attempted before: the next attempt is then a retry, which
+    # first looks in the channel for a post an earlier attempt may have made
+    # (bot/runtime/once.py) instead of posting it twice.
+    "attempts": case((OutboxMessage.attempts > 0, 1), else_=0),
     "lease_until": None,
     "sent_at": None,
     "last_error": None,

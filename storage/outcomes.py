@@ -16,8 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.feedback_models import LeadOutcome, OutcomeKind
 from storage.kinds import OutboxKind, OutcomeRef, outcome_reply_key
-from storage.models import Lead
+from storage.models import MAX_LEAD_ID, Lead
 from storage.outbox import enqueue
+from storage.untrusted import Text
 
 # A CRM's clock may run a little ahead of ours; more than this is a mistake.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -27,12 +28,12 @@ MAX_AMOUNT = Decimal("1000000000000")
 class OutcomeIn(BaseModel):
     """The body of POST /api/leads/{ref}/outcome."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
     type: OutcomeKind
     amount: Annotated[Decimal, Field(ge=0, lt=MAX_AMOUNT, decimal_places=2)] | None = None
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] | None = None
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=500)] | None = None
     at: AwareDatetime | None = None
 
     @model_validator(mode="after")
@@ -78,12 +79,12 @@ class RecordedOutcome:
 _CONTRADICTS = {OutcomeKind.WON: OutcomeKind.LOST, OutcomeKind.LOST: OutcomeKind.WON}
 
 
-MAX_LEAD_ID = 2**31 - 1  # leads.id is a 32-bit integer on PostgreSQL
-
-
 def as_lead_id(ref: str) -> int | None:
     """`ref` as one of Handoff's lead ids, if it can be one."""
-    return int(ref) if ref.isdigit() and int(ref) <= MAX_LEAD_ID else None
+    # isdigit() alone accepts "²" and "٣": only ASCII digits make an id.
+    if not (ref.isascii() and ref.isdigit()) or len(ref) > 10:
+        return None
+    return int(ref) if 0 < int(ref) <= MAX_LEAD_ID else None
 
 
 async def find_lead(session: AsyncSession, ref: str) -> Lead | None:

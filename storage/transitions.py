@@ -20,6 +20,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.crm import queue_crm_write
 from storage.events import record_event
 from storage.kinds import EventKind, EventRef, OutboxKind, rejection_notice_key, reply_key
 from storage.models import Lead, LeadEvent, LeadState
@@ -134,6 +135,11 @@ async def _apply(
         now=now,
     )
     await refresh_after_transition(session, before, event_id=event.id or 0, now=now)
+    # A lead from a CRM owes its record the new owner and status (a rejection a note
+    # too); a lead from anywhere else owes nothing. The CRM capability delivers it.
+    await queue_crm_write(
+        session, lead_id=lead_id, event_id=event.id or 0, now=now, note=action is Action.REJECT
+    )
     return Transition(lead=before, event=event)
 
 

@@ -49,12 +49,13 @@ class DemoServer:
         *,
         config_path: str | Path | None = None,
         start: datetime | None = None,
+        crm: str | None = None,
     ) -> None:
         self._sock = listening_socket("127.0.0.1", 0)
         self.port = self._sock.getsockname()[1]
         self.database_url = database_url
         self.demo: Demo = build_demo(
-            database_url, port=self.port, config_path=config_path, start=start
+            database_url, port=self.port, config_path=config_path, start=start, crm=crm
         )
         self.url = self.demo.url
         self.workspace = self.demo.workspace

@@ -49,3 +49,14 @@ def outbox(database_url: str) -> list[OutboxMessage]:
         return list((await session.exec(select(OutboxMessage).order_by(OutboxMessage.id))).all())
 
     return _run(database_url, query)
+
+
+def expire_leases(database_url: str) -> None:
+    """As if the outbox leases had run out (a test cannot wait their two minutes)."""
+
+    async def query(session: Any) -> None:
+        from sqlalchemy import update
+
+        await session.exec(update(OutboxMessage).values(lease_until=None))
+
+    _run(database_url, query)

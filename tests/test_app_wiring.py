@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from bot.app import create_app
 from storage.kinds import OutboxKind
@@ -30,7 +31,10 @@ def test_create_app_registers_every_feature(tmp_path: Path) -> None:
 
 
 def test_every_outbox_kind_has_a_delivery(tmp_path: Path) -> None:
-    registry = create_app(make_settings(f"sqlite:///{tmp_path}/x.db")).services.registry
+    """With every capability on (a CRM connected), each kind of queued work can be delivered."""
+    settings = make_settings(f"sqlite:///{tmp_path}/x.db", crm={"provider": "hubspot"})
+    settings = settings.model_copy(update={"hubspot_access_token": SecretStr("pat-na1-wiring")})
+    registry = create_app(settings).services.registry
     assert set(registry.deliveries) == set(OutboxKind)
 
 

@@ -133,6 +133,7 @@ def test_the_scheduled_moments_on_the_way_are_the_digests_and_the_surveys() -> N
 DEMO_LAYERS = (
     "samples",
     "team",
+    "crm",
     "clock",
     "context",
     "state",

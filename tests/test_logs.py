@@ -73,6 +73,15 @@ def test_each_line_is_one_object_with_time_level_logger_message_and_exception(
     assert "request_id" not in third and "exception" not in third
 
 
+def test_sql_statements_are_not_logged(
+    json_logs: None, capsys: pytest.CaptureFixture[str], bot: BotServer
+) -> None:
+    assert bot.post_leads(LEAD).status_code == 201
+    bot.drain()
+    lines = json_lines(capsys.readouterr().err)
+    assert not [line for line in lines if line["logger"].startswith("sqlalchemy")]
+
+
 def test_a_sweep_marks_its_lines_with_a_job_id(
     json_logs: None, capsys: pytest.CaptureFixture[str]
 ) -> None:

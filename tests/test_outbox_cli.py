@@ -154,7 +154,8 @@ def test_retry_makes_one_row_due_again_with_attempts_reset(database_url: str, ro
     assert (again.state, again.attempts, again.last_error) == (OutboxState.PENDING, 0, None)
     assert again.sent_at is None and again.not_before <= datetime.now(UTC)
     failing = handoff(database_url, "outbox", "retry", str(rows.failing))
-    assert failing.exit_code == 0 and row(database_url, rows.failing).attempts == 0
+    # Attempted before: 1, so that its next attempt looks for an earlier post first.
+    assert failing.exit_code == 0 and row(database_url, rows.failing).attempts == 1
 
 
 def test_retry_all_failed_leaves_what_an_operator_dropped(database_url: str, rows: Rows) -> None:
@@ -162,7 +163,7 @@ def test_retry_all_failed_leaves_what_an_operator_dropped(database_url: str, row
     assert result.exit_code == 0, result.output
     assert "Failed rows due again: 2." in result.stdout
     assert row(database_url, rows.dropped).state == OutboxState.PENDING
-    assert row(database_url, rows.failing).attempts == 0
+    assert row(database_url, rows.failing).attempts == 1
     assert row(database_url, rows.by_hand).state == OutboxState.DROPPED
     assert row(database_url, rows.sent).state == OutboxState.SENT
     assert "failed rows made due again by hand" in result.stderr

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from bot.cli import backup, demo, leads, outbox, reports, setup
+from bot.cli import backup, crm, demo, leads, outbox, reports, setup
 from bot.runtime.logs import configure_logging
 from bot.settings import log_format_of
 
@@ -31,6 +31,7 @@ for command in (
     demo.demo,
     reports.digest,
     reports.sla,
+    crm.crm,
     outbox.outbox,
 ):
     main.add_command(command)

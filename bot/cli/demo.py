@@ -35,8 +35,14 @@ IMPORT_CHUNK = 200
     show_default=True,
     help="Sample leads to send when the demo starts.",
 )
+@click.option(
+    "--crm",
+    type=click.Choice(["hubspot", "salesforce"]),
+    default=None,
+    help="Connect the bot to a fake CRM too, shown in a panel beside the channel.",
+)
 @click.pass_context
-def demo(ctx: click.Context, port: int, db_file: Path | None, leads: int) -> None:
+def demo(ctx: click.Context, port: int, db_file: Path | None, leads: int, crm: str | None) -> None:
     """Try Handoff without Slack: the real bot, a local fake workspace, a page in your browser."""
     import contextlib
     import tempfile
@@ -64,13 +70,15 @@ def demo(ctx: click.Context, port: int, db_file: Path | None, leads: int) -> Non
         database_url = f"sqlite:///{db_path}"
         upgrade_database(database_url)
         handoff_demo = build_demo(
-            database_url, port=sock.getsockname()[1], config_path=ctx.obj["config"]
+            database_url, port=sock.getsockname()[1], config_path=ctx.obj["config"], crm=crm
         )
 
         def ready() -> None:
             out.print(f"[bold green]Handoff demo:[/] {handoff_demo.url}/", highlight=False)
             out.print(f"  team: {handoff_demo.team_source}", markup=False, highlight=False)
             out.print(f"  database: {db_path} ({kept})", markup=False, highlight=False)
+            if crm:
+                out.print(f"  CRM: a fake {crm} beside the workspace", highlight=False)
             out.print(f"  sending {leads} sample leads; Ctrl-C stops.", highlight=False)
 
         with contextlib.suppress(KeyboardInterrupt):

@@ -1,4 +1,21 @@
-"""CRM clients: HubSpot and Salesforce, async, typed, and tested against faithful fakes.
+"""The CRM in the loop: HubSpot and Salesforce connectors, both ways, over our own clients.
+
+The capability (wired by `wiring.py`, built by `service.py` when `crm.provider` names one)
+    connector.py   the `Connector` protocol: pages of MQLs since a cursor, fetch, standing,
+                   owner_for_email, write, add_note, activity (first touch, deals), check
+    hubspot/connector.py, salesforce/connector.py   one class per vendor
+    poll.py        the pull job (cursor advanced with the leads, one transaction per page)
+    push.py        CRM_FETCH deliveries for webhooks / Outbound Messages; the card re-check
+    writes.py      CRM_WRITE (owner, status) and CRM_NOTE (note / completed task) deliveries
+    owners.py      Slack user -> e-mail -> CRM owner, cached in crm_reps
+    activity.py    the sweep that stores outcomes and first touches
+    deals.py       deals / opportunities -> opportunity_created, won, lost
+    throttle.py    client-side pacing under HubSpot's limits
+    health.py      the `crm` section of /healthz
+Storage in storage/crm.py and storage/crm_models.py; HTTP endpoints in
+handlers/http/crm_push.py; commands in bot/cli/crm.py.
+
+The clients below are HubSpot and Salesforce, async, typed, and tested against faithful fakes.
 
 Why our own thin clients: `hubspot-api-client` and `simple-salesforce` are synchronous
 (they would run in threads under our asyncio app), and we need exact control over

@@ -80,7 +80,7 @@ async def run_stats(services: Services, request: CommandRequest) -> SlackMessage
     report = await reports.stats_report(
         services.db, period, now=services.clock.now(), source=source
     )
-    return views.stats_message(report)
+    return views.stats_message(report, crm=services.settings.team.crm.enabled)
 
 
 async def run_reasons(services: Services, request: CommandRequest) -> SlackMessage:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,7 @@ class StatsReport:
     source: str | None
     current: metrics.Funnel
     previous: metrics.Funnel
+    first_touch: metrics.FirstTouch = field(default_factory=metrics.FirstTouch)
 
 
 async def stats_report(
@@ -43,7 +44,8 @@ async def stats_report(
             source=source,
             detail=False,
         )
-    return StatsReport(period, source, current, previous)
+        touch = await metrics.first_touch(session, period.start, period.end, source=source)
+    return StatsReport(period, source, current, previous, touch)
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class DigestReport:
     currency: str | None  # the currency sources are ranked by won amount in
     overdue: metrics.LeadList
     days: list[metrics.DayCounts]
+    first_touch: metrics.FirstTouch = field(default_factory=metrics.FirstTouch)
 
 
 async def digest_report(
@@ -106,6 +109,7 @@ async def digest_report(
         source_rows = (await metrics.sources(session, week.start, week.end)).rows
         overdue = await metrics.open_past_deadline(session, now=now, limit=DIGEST_LIST_LIMIT)
         days = await metrics.per_day(session, days_of(week, zone))
+        touch = await metrics.first_touch(session, week.start, week.end)
     currency = metrics.main_currency(source_rows)
     return DigestReport(
         week=week,
@@ -119,6 +123,7 @@ async def digest_report(
         currency=currency,
         overdue=overdue,
         days=days,
+        first_touch=touch,
     )
 
 

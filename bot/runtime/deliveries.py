@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.runtime.once import current_row, earlier_post, post_metadata
 from bot.runtime.pacing import ChannelPacer
 from bot.settings import Settings
 from bot.timekeeping.clock import Clock
@@ -87,7 +88,18 @@ Delivery = Callable[[DeliveryContext, OutboxMessage], Awaitable[Outcome]]
 
 
 async def post_message(ctx: DeliveryContext, channel: str, **kwargs: Any) -> dict[str, Any]:
-    """chat.postMessage, paced to Slack's one message a second per channel."""
+    """chat.postMessage, paced to Slack's one message a second per channel, once per row.
+
+    While an outbox row is being delivered (always, in practice) the post names the
+    row in its metadata, and a retry of the row returns the earlier post instead of
+    posting again (bot/runtime/once.py).
+    """
+    row = current_row()
+    if row is not None:
+        earlier = await earlier_post(ctx.client, channel, row, thread_ts=kwargs.get("thread_ts"))
+        if earlier is not None:
+            return earlier
+        kwargs["metadata"] = post_metadata(row)
     async with ctx.pacer.slot(channel):
         try:
             response = await ctx.client.chat_postMessage(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.runtime.registry import HealthCheck, Section
 from bot.runtime.services import Services
 from storage.database import store_unavailable
 from storage.outbox import OutboxHealth, outbox_health
@@ -40,7 +41,7 @@ async def health(services: Services) -> HealthAnswer:
     problems = outbox_problems(outbox, now, set(services.registry.deliveries))
     if services.slack.auth_ok is False:
         problems.append(f"Slack refuses the bot token ({services.slack.error})")
-    sections = [await check() for check in services.registry.health_checks]
+    sections = [await _section(check) for check in services.registry.health_checks]
     for section in sections:
         problems.extend(section.problems)
     body: dict[str, Any] = {
@@ -52,6 +53,17 @@ async def health(services: Services) -> HealthAnswer:
         **{section.name: section.body for section in sections},
     }
     return HealthAnswer(body["status"], 200, body)
+
+
+async def _section(check: HealthCheck) -> Section:
+    """A capability's section; one that cannot say (its own store query failed) says so."""
+    try:
+        return await check()
+    except Exception as exc:
+        if not store_unavailable(exc):
+            raise
+        name = getattr(getattr(check, "func", check), "__name__", "a capability")
+        return Section(name, {"error": type(exc).__name__}, [f"{name} cannot say: {exc!r}"])
 
 
 def outbox_problems(outbox: OutboxHealth, now: datetime, known_kinds: set[str]) -> list[str]:

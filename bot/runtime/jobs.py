@@ -32,6 +32,8 @@ class JobName(StrEnum):
     SLA_SWEEP = "sla_sweep"
     WEEKLY_DIGEST = "weekly_digest"
     SURVEY = "survey"
+    CRM_POLL = "crm_poll"
+    CRM_ACTIVITY = "crm_activity"
 
 
 @dataclass(frozen=True)

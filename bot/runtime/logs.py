@@ -30,6 +30,17 @@ _IDS: tuple[ContextVar[str | None] | ContextVar[int | None], ...] = (REQUEST_ID,
 
 HANDLER_NAME = "handoff"
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s%(ids)s: %(message)s"
+# At DEBUG these log whole requests and answers: message text, leads' names and emails.
+PAYLOAD_LOGGERS = (
+    "slack_sdk",
+    "slack_bolt",
+    "aiohttp",
+    "httpx",
+    "httpcore",
+    "sqlalchemy",
+    "aiosqlite",
+    "asyncpg",
+)
 # Libraries whose chatter hides what a person needs to read, unless -v asks for it.
 NOISY = ("alembic", "httpx")
 # uvicorn adds a coloured copy of each message; Python 3.12 adds the asyncio task's name.
@@ -95,9 +106,17 @@ def configure_logging(*, verbose: bool = False, log_format: LogFormat = "plain")
     for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(old)
     root.addHandler(handler)
+    # -v shows our own debug lines (they name ids, never people), never other libraries'
+    # payload dumps, which would put leads' personal data in the logs.
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in NOISY:
-        logging.getLogger(noisy).setLevel(logging.NOTSET if verbose else logging.WARNING)
+    for name in PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(logging.INFO)
+    # At INFO SQLAlchemy logs every statement it runs (echo through the logger), so it is
+    # held at WARNING; its errors reach us as exceptions anyway.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    if not verbose:
+        for noisy in NOISY:
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def plain_formatter() -> logging.Formatter:

@@ -17,12 +17,15 @@ from bot.runtime.deliveries import (
     Drop,
     Failed,
     NotReady,
+    Outcome,
     Sent,
     retry_after_seconds,
 )
 from bot.runtime.logs import bind_outbox_id
+from bot.runtime.once import delivering
 from bot.slack.errors import slack_error
 from storage import outbox
+from storage.database import store_unavailable
 from storage.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ CONFIG_BACKOFF = timedelta(minutes=10)
 # replica during a rolling deploy meeting a kind a newer one queued. It waits for a
 # process that knows the kind; soon enough that a newer replica takes it quickly.
 UNKNOWN_KIND_RETRY = timedelta(minutes=1)
+RECORD_RETRY_FIRST, RECORD_RETRY_MAX = 0.5, 30.0
 
 
 def backoff(attempts: int) -> timedelta:
@@ -108,7 +112,8 @@ class OutboxWorker:
                 )
                 return
             try:
-                outcome = await delivery(self.ctx, message)
+                with delivering(message):
+                    outcome = await delivery(self.ctx, message)
             except SlackApiError as exc:
                 await self._retry_after_error(message, exc)
                 return
@@ -119,12 +124,55 @@ class OutboxWorker:
                 logger.exception("outbox %s #%s failed", message.kind, message_id)
                 await self._reschedule(message, backoff(message.attempts), f"bug: {exc!r}")
                 return
+        if isinstance(outcome, Sent):
+            await self._record_delivered(message, outcome)
+        else:
+            await self._record(message, outcome)
+
+    async def _record_delivered(self, message: OutboxMessage, outcome: Sent) -> None:
+        """Slack has the message: record that until the store answers.
+
+        Giving up here would leave the row to be attempted again; keeping the result
+        and retrying the commit is what makes the post happen once. Only when the
+        worker is stopping does it give up, and then the next attempt finds the post
+        by its metadata (bot/runtime/once.py) instead of posting it again.
+        """
+        delay = RECORD_RETRY_FIRST
+        while True:
+            try:
+                await self._record(message, outcome)
+                return
+            except Exception as exc:
+                if not store_unavailable(exc):
+                    raise
+                if self._stopping:
+                    logger.error(
+                        "outbox #%s was delivered but the store does not answer; its next "
+                        "attempt will find the post instead of repeating it",
+                        message.id,
+                    )
+                    return
+                logger.warning(
+                    "outbox #%s was delivered; the store does not answer (%s), "
+                    "recording it again in %.1fs",
+                    message.id,
+                    type(exc).__name__,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECORD_RETRY_MAX)
+
+    async def _record(self, message: OutboxMessage, outcome: Outcome) -> None:
+        message_id = message.id or 0
         now = self.ctx.clock.now()
         async with self.ctx.db.session() as session:
             if isinstance(outcome, Sent):
                 if outcome.apply is not None:
                     await outcome.apply(session)
                 await outbox.mark_sent(session, message_id, now=now, result=outcome.result)
+                logger.debug(
+                    "outbox %s #%s sent (lead %s)", message.kind, message_id, message.lead_id
+                )
             elif isinstance(outcome, NotReady):
                 await outbox.reschedule(
                     session,

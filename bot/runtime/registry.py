@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.runtime.deliveries import Delivery
+from bot.runtime.deliveries import Delivery, DeliveryContext, Outcome
 from bot.runtime.jobs import Jobs
 from bot.runtime.subcommands import Subcommands
 from storage.kinds import OutboxKind
+from storage.models import OutboxMessage
 
 # A capability's part of the weekly digest: given the week [start, end), the
 # blocks to add (an empty list when it has nothing to say that week).
@@ -32,6 +33,10 @@ class Section:
     problems: list[str] = field(default_factory=list)
 
 
+# Runs before a delivery: an Outcome ends the attempt there, None lets the delivery run.
+Check = Callable[[DeliveryContext, OutboxMessage], Awaitable[Outcome | None]]
+
+
 @dataclass
 class Registry:
     jobs: Jobs = field(default_factory=Jobs)
@@ -39,9 +44,21 @@ class Registry:
     digest_sections: list[DigestSection] = field(default_factory=list)
     deliveries: dict[OutboxKind, Delivery] = field(default_factory=dict)
     health_checks: list[HealthCheck] = field(default_factory=list)
+    # Called when the app stops (e.g. to close a CRM client's connections).
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def deliver(self, kind: OutboxKind, delivery: Delivery) -> None:
         """How outbox rows of `kind` reach Slack (or the CRM); one delivery per kind."""
         if kind in self.deliveries:
             raise ValueError(f"outbox kind {kind!r} has a delivery already")
         self.deliveries[kind] = delivery
+
+    def before(self, kind: OutboxKind, check: Check) -> None:
+        """Run `check` before `kind`'s delivery (registered earlier by another capability)."""
+        delivery = self.deliveries[kind]
+
+        async def checked(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+            outcome = await check(ctx, message)
+            return outcome if outcome is not None else await delivery(ctx, message)
+
+        self.deliveries[kind] = checked

@@ -15,6 +15,7 @@ from bot.timekeeping.clock import Clock
 from storage.database import Database
 
 if TYPE_CHECKING:
+    from bot.crm.service import Crm
     from bot.runtime.outbox_worker import OutboxWorker
 
 
@@ -41,4 +42,6 @@ class Services:
     directory: Directory
     registry: Registry
     slack: SlackStatus = field(default_factory=SlackStatus)
+    # The CRM connector, when crm.provider names one (bot/crm/wiring.py).
+    crm: Crm | None = None
     telemetry: Telemetry = field(default_factory=Telemetry)

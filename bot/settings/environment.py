@@ -30,6 +30,7 @@ LOG_FORMATS: tuple[LogFormat, ...] = ("plain", "json")
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///handoff.db"
 DEFAULT_PORT = 3000
+DEFAULT_HUBSPOT_API_URL = "https://api.hubapi.com"
 
 _SECRET_KEY = re.compile(r"token|secret|password|database_url", re.IGNORECASE)
 _PLACEHOLDER = re.compile(r"^(changeme|change-me|todo|xxx+|your[-_ ].*|<.*>|\.\.\.)$", re.I)
@@ -43,10 +44,22 @@ ENVIRONMENT = {
     "HANDOFF_CONFIG": "Path of the team configuration (default app.yaml).",
     "SLACK_API_URL": f"Base URL of Slack's Web API (default {DEFAULT_SLACK_API_URL}).",
     "PORT": f"Port that `handoff run` serves on (default {DEFAULT_PORT}).",
+    "HUBSPOT_ACCESS_TOKEN": "A HubSpot private app's access token (pat-…); crm.provider hubspot.",
+    "HUBSPOT_CLIENT_SECRET": "The HubSpot app's client secret, which signs webhooks (optional).",
+    "HUBSPOT_API_URL": f"Base URL of HubSpot's API (default {DEFAULT_HUBSPOT_API_URL}).",
+    "SALESFORCE_INSTANCE_URL": "The org's My Domain URL (https://….my.salesforce.com).",
+    "SALESFORCE_CLIENT_ID": "Consumer key of the connected app (client-credentials flow).",
+    "SALESFORCE_CLIENT_SECRET": "Consumer secret of the connected app.",
     "HANDOFF_METRICS_TOKEN": "Bearer token for GET /metrics; unset, /metrics is off (404).",
     "HANDOFF_LOG_FORMAT": "Log format: plain (default) or json, one object per line.",
 }
 RUN_REQUIRES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "HANDOFF_INTAKE_TOKEN")
+# What each crm.provider needs from the environment (HUBSPOT_CLIENT_SECRET is only
+# for webhooks, which are optional: polling works without them).
+CRM_REQUIRES = {
+    "hubspot": ("HUBSPOT_ACCESS_TOKEN",),
+    "salesforce": ("SALESFORCE_INSTANCE_URL", "SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET"),
+}
 
 
 def _secret(
@@ -74,6 +87,47 @@ class Environment(BaseModel):
     database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     slack_api_url: str = Field(DEFAULT_SLACK_API_URL, alias="SLACK_API_URL")
     port: int = Field(DEFAULT_PORT, alias="PORT", gt=0, lt=65536)
+    hubspot_access_token: SecretStr | None = Field(None, alias="HUBSPOT_ACCESS_TOKEN")
+    hubspot_client_secret: SecretStr | None = Field(None, alias="HUBSPOT_CLIENT_SECRET")
+    hubspot_api_url: str = Field(DEFAULT_HUBSPOT_API_URL, alias="HUBSPOT_API_URL")
+    salesforce_instance_url: str | None = Field(None, alias="SALESFORCE_INSTANCE_URL")
+    salesforce_client_id: str | None = Field(None, alias="SALESFORCE_CLIENT_ID")
+    salesforce_client_secret: SecretStr | None = Field(None, alias="SALESFORCE_CLIENT_SECRET")
+
+    @field_validator("hubspot_access_token", mode="before")
+    @classmethod
+    def _hubspot_token(cls, value: str | None) -> str | None:
+        return _secret(value, prefix="pat-", what="a private app's access token")
+
+    @field_validator("hubspot_client_secret", "salesforce_client_secret", mode="before")
+    @classmethod
+    def _crm_secret(cls, value: str | None) -> str | None:
+        return _secret(value)
+
+    @field_validator("salesforce_client_id", mode="before")
+    @classmethod
+    def _client_id(cls, value: str | None) -> str | None:
+        if value and _PLACEHOLDER.match(value.strip()):
+            raise ValueError("is a placeholder; set the real value")
+        return value or None
+
+    @field_validator("hubspot_api_url", mode="before")
+    @classmethod
+    def _hubspot_url(cls, value: str | None) -> str:
+        value = value or DEFAULT_HUBSPOT_API_URL
+        if not re.match(r"^https?://", value):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("salesforce_instance_url", mode="before")
+    @classmethod
+    def _instance_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not re.match(r"^https?://[^\s/]+/?$", value):
+            raise ValueError("must be the org's My Domain URL, e.g. https://acme.my.salesforce.com")
+        return value.rstrip("/")
+
     metrics_token: SecretStr | None = Field(None, alias="HANDOFF_METRICS_TOKEN")
     log_format: LogFormat = Field("plain", alias="HANDOFF_LOG_FORMAT")
 
@@ -147,6 +201,12 @@ class Settings(BaseModel):
     database_url: str = DEFAULT_DATABASE_URL
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = DEFAULT_PORT
+    hubspot_access_token: SecretStr | None = None
+    hubspot_client_secret: SecretStr | None = None
+    hubspot_api_url: str = DEFAULT_HUBSPOT_API_URL
+    salesforce_instance_url: str | None = None
+    salesforce_client_id: str | None = None
+    salesforce_client_secret: SecretStr | None = None
     metrics_token: SecretStr | None = None
     log_format: LogFormat = "plain"
 
@@ -175,6 +235,8 @@ def load_settings(
     problems: list[Problem] = []
     team = _load_team(path, problems)
     environment = _load_environment(env, problems)
+    if team is not None and environment is not None:
+        problems.extend(_crm_problems(team, environment))
     if problems or team is None or environment is None:
         raise SettingsError(problems)
     return Settings(team=team, config_path=path, **environment.model_dump())
@@ -197,6 +259,19 @@ def missing_for_run(settings: Settings) -> list[str]:
         "HANDOFF_INTAKE_TOKEN": settings.intake_token,
     }
     return [name for name in RUN_REQUIRES if values[name] is None]
+
+
+def _crm_problems(team: TeamConfig, environment: Environment) -> list[Problem]:
+    """The variables the chosen CRM needs and does not have."""
+    provider = team.crm.provider
+    if provider == "none":
+        return []
+    aliases = {field.alias: name for name, field in Environment.model_fields.items()}
+    return [
+        Problem(variable, f"is required when crm.provider is {provider}")
+        for variable in CRM_REQUIRES[provider]
+        if getattr(environment, aliases[variable]) is None
+    ]
 
 
 def _load_environment(env: Mapping[str, str], problems: list[Problem]) -> Environment | None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 
 from bot.settings.common import Channels, Duration, People, Strict, known_zone, require_unique_ids
+from bot.settings.crm import CrmConfig
 from bot.settings.sla import SlaConfig
 from bot.settings.survey import SurveyConfig
 from bot.timekeeping.weekdays import Weekday
@@ -91,6 +92,7 @@ class TeamConfig(Strict):
     digest: DigestConfig = Field(default_factory=DigestConfig)
     survey: SurveyConfig = Field(default_factory=SurveyConfig)
     import_: ImportConfig = Field(default_factory=ImportConfig, alias="import")
+    crm: CrmConfig = Field(default_factory=CrmConfig)
 
     @field_validator("timezone")
     @classmethod

@@ -11,16 +11,24 @@ from messages.ids import Command
 # receives /leadfeedback; im:write opens DMs for nudges and surveys; users:read
 # and usergroups:read resolve the on-duty reps and marketers; channels:read and
 # groups:read list channel members for the survey; files:write uploads the
-# digest chart and CSV exports.
+# digest chart and CSV exports; channels:history, groups:history and im:history
+# let a retried post look for the message an interrupted attempt may already
+# have posted (bot/runtime/once.py), so that it is not posted twice;
+# users:read.email gives a rep's address, by which a connected CRM finds the rep's
+# owner record (bot/crm/owners.py).
 BOT_SCOPES = [
     "chat:write",
     "commands",
     "im:write",
     "users:read",
+    "users:read.email",
     "usergroups:read",
     "channels:read",
     "groups:read",
     "files:write",
+    "channels:history",
+    "groups:history",
+    "im:history",
 ]
 SLASH_COMMAND = str(Command.LEADFEEDBACK)
 

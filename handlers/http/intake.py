@@ -3,12 +3,13 @@
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from bot.runtime.services import Services
-from handlers.http.prelude import authorized_json, error_response
+from handlers.http.prelude import authorized_json, error_response, store_down
+from storage.database import store_unavailable
 from storage.lead_input import FieldError, LeadIn, parse_leads, unwrap_intake_body
 from storage.leads import IngestOutcome, IngestStatus, ingest_leads
 
@@ -41,11 +42,11 @@ def make_intake_endpoint(services: Services) -> Callable[[Request], Awaitable[JS
             )
         try:
             outcomes = await _store(services, leads)
-        except OperationalError:
-            logger.exception("database unavailable during intake")
-            return error_response(
-                503, "database_unavailable", "The lead store is not answering; retry later."
-            )
+        except Exception as exc:
+            if not store_unavailable(exc):
+                raise
+            logger.warning("the store did not answer during intake: %r", exc)
+            return store_down()
         services.outbox.wake()
         services.telemetry.intake_results([outcome.status for outcome in outcomes])
         created = sum(o.status is IngestStatus.CREATED for o in outcomes)

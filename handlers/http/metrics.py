@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.runtime.services import Services
-from handlers.http.prelude import error_response
+from handlers.http.prelude import error_response, store_down
 from storage.database import store_unavailable
 from storage.outbox_ops import outbox_waiting
 
@@ -40,9 +40,7 @@ def make_metrics_endpoint(services: Services) -> Callable[[Request], Awaitable[R
             if not store_unavailable(exc):
                 raise
             logger.warning("metrics scrape: the store does not answer (%s)", type(exc).__name__)
-            return error_response(
-                503, "database_unavailable", "The store is not answering; the outbox is unknown."
-            )
+            return store_down()
         exposition = services.telemetry.exposition(
             waiting, now=services.clock.now(), accept=request.headers.get("accept")
         )

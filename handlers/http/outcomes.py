@@ -11,12 +11,12 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from bot.runtime.services import Services
-from handlers.http.prelude import authorized_json, error_response
+from handlers.http.prelude import authorized_json, error_response, store_down
+from storage.database import store_unavailable
 from storage.feedback_models import LeadOutcome
 from storage.lead_input import FieldError, field_errors
 from storage.outcomes import (
@@ -31,6 +31,8 @@ from storage.outcomes import (
 logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 16 * 1024
 ROUTE = "/api/leads/{ref}/outcome"
+# external_id is at most 200 characters; a longer reference can name no lead.
+MAX_REF_LENGTH = 200
 
 
 def outcome_json(outcome: LeadOutcome, status: OutcomeStatus) -> dict[str, object]:
@@ -78,15 +80,21 @@ def make_outcome_endpoint(services: Services) -> Callable[[Request], Awaitable[J
                 outcome_errors(exc),
             )
         ref = request.path_params["ref"]
+        if "\x00" in ref or len(ref) > MAX_REF_LENGTH:
+            problem = FieldError(
+                field="ref",
+                message=f"must be an external_id or id of at most {MAX_REF_LENGTH} characters",
+            )
+            return error_response(422, "invalid_ref", problem.message, [problem])
         try:
             recorded = await _record(services, ref, data)
         except OutcomeRefused as exc:
             return error_response(exc.status, exc.error, str(exc))
-        except OperationalError:
-            logger.exception("database unavailable during outcome intake")
-            return error_response(
-                503, "database_unavailable", "The lead store is not answering; retry later."
-            )
+        except Exception as exc:
+            if not store_unavailable(exc):
+                raise
+            logger.warning("the store did not answer during outcome intake: %r", exc)
+            return store_down()
         if recorded is None:
             return error_response(404, "not_found", f"No lead has the external_id or id {ref!r}.")
         if recorded.status is OutcomeStatus.CREATED:

@@ -24,6 +24,13 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def store_down() -> JSONResponse:
+    """The answer whenever the store does not answer (storage.database.store_unavailable)."""
+    return error_response(
+        503, "database_unavailable", "The lead store is not answering; retry later."
+    )
+
+
 def bearer_ok(request: Request, services: Services) -> bool:
     expected = services.settings.intake_token
     header = request.headers.get("authorization", "")
@@ -67,10 +74,14 @@ async def authorized_json(
         return error_response(413, "payload_too_large", too_large)
     try:
         return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return error_response(
-            422,
-            "invalid_json",
-            "The body is not valid JSON.",
-            [FieldError(field="(body)", message=str(exc))],
-        )
+    except RecursionError:
+        problem = "nests too deeply"
+    except ValueError as exc:
+        # JSONDecodeError, a non-UTF-8 body, an integer past Python's 4,300 digits.
+        problem = str(exc)
+    return error_response(
+        422,
+        "invalid_json",
+        "The body is not valid JSON.",
+        [FieldError(field="(body)", message=problem)],
+    )

@@ -1,24 +1,32 @@
-"""POST /slack/events: the signature gate in front of Bolt."""
+"""POST /slack/events: the gate in front of Bolt.
+
+It reads at most MAX_BODY_BYTES (however the body is sent, chunked included),
+checks the signature (401), then the shape (400), and only then hands the
+body to Bolt through Bolt's own Starlette adapter functions.
+"""
 
 import time
 from collections.abc import Awaitable, Callable
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
+from slack_bolt.async_app import AsyncApp
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
+from bot.slack.request_shape import request_problem
 from bot.slack.signature import signature_problem
+from handlers.http.prelude import error_response, read_limited
 
 MAX_BODY_BYTES = 1024 * 1024
 
 
 def make_slack_endpoint(
-    handler: AsyncSlackRequestHandler, signing_secret: str
+    bolt: AsyncApp, signing_secret: str
 ) -> Callable[[Request], Awaitable[Response]]:
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "payload_too_large"}, status_code=413)
+        body = await read_limited(request, MAX_BODY_BYTES)
+        if body is None:
+            return error_response(413, "payload_too_large", "A Slack request is at most 1 MiB.")
         problem = signature_problem(
             body=body,
             timestamp=request.headers.get("x-slack-request-timestamp"),
@@ -27,7 +35,11 @@ def make_slack_endpoint(
             now=time.time(),
         )
         if problem:
-            return JSONResponse({"error": "invalid_request", "message": problem}, status_code=401)
-        return await handler.handle(request)
+            return error_response(401, "invalid_request", problem)
+        shape = request_problem(body, request.headers.get("content-type", ""))
+        if shape:
+            return error_response(400, "invalid_payload", shape)
+        answer = await bolt.async_dispatch(to_async_bolt_request(request, body))
+        return to_starlette_response(answer)
 
     return slack_events

@@ -47,7 +47,8 @@ def register(app: AsyncApp, services: Services) -> None:
 def _click(body: dict[str, Any]) -> CardClick:
     click = parse_card_click(body)
     if click is None:
-        logger.warning("a lead button without a lead: %s", body.get("actions"))
+        actions = body.get("actions") or [{}]
+        logger.warning("a lead button without a lead (%s)", actions[0].get("action_id"))
         raise StaleAction("lead")
     return click
 

@@ -180,10 +180,28 @@ class HubSpotClient:
         self, contact_ids: Sequence[str], *, properties: Sequence[str] = ()
     ) -> BatchReadResult:
         """Up to 100 contacts in one call; ids HubSpot can't find are in `missing_ids`."""
-        if len(contact_ids) > BATCH_READ_MAX:
+        return await self._batch_read("contacts", contact_ids, properties)
+
+    async def notes_of_contact(
+        self, contact_id: str, *, properties: Sequence[str] = ("hs_note_body", "hs_timestamp")
+    ) -> list[CrmObject]:
+        """The notes associated with a contact (its association list, then a batch read)."""
+        contact = await self.get_contact(contact_id, associations=("notes",))
+        ids = [ref.id for ref in contact.associations.get("notes", [])]
+        notes: list[CrmObject] = []
+        for start in range(0, len(ids), BATCH_READ_MAX):
+            chunk = ids[start : start + BATCH_READ_MAX]
+            notes.extend((await self._batch_read("notes", chunk, properties)).results)
+        return notes
+
+    async def _batch_read(
+        self, object_type: str, ids: Sequence[str], properties: Sequence[str]
+    ) -> BatchReadResult:
+        if len(ids) > BATCH_READ_MAX:
             raise ValueError(f"batch read takes at most {BATCH_READ_MAX} ids")
-        body = {"properties": list(properties), "inputs": [{"id": str(i)} for i in contact_ids]}
-        data = await self._call("POST", "/crm/v3/objects/contacts/batch/read", json=body)
+        body = {"properties": list(properties), "inputs": [{"id": str(i)} for i in ids]}
+        path = f"/crm/v3/objects/{_id(object_type)}/batch/read"
+        data = await self._call("POST", path, json=body)
         missing = [
             str(i)
             for error in data.get("errors", [])

@@ -19,6 +19,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 import xml.parsers.expat
 from dataclasses import dataclass, field
+from xml.sax.saxutils import escape
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound"
@@ -67,6 +68,26 @@ def outbound_ack() -> str:
     return _RESPONSE.format(ack="true")
 
 
+def outbound_fault(message: str, *, sender_at_fault: bool = True) -> str:
+    """A SOAP 1.1 Fault: Client when the message was wrong, Server when we failed.
+
+    Salesforce counts any answer but an Ack as undelivered and sends the message again
+    later, so a fault loses nothing; it tells a person reading the delivery log why.
+    """
+    code = "soapenv:Client" if sender_at_fault else "soapenv:Server"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<soapenv:Envelope xmlns:soapenv="{SOAP_ENV}"><soapenv:Body><soapenv:Fault>'
+        f"<faultcode>{code}</faultcode><faultstring>{escape(message)}</faultstring>"
+        "</soapenv:Fault></soapenv:Body></soapenv:Envelope>"
+    )
+
+
+def same_organization(received: str, configured: str) -> bool:
+    """Whether two org ids name the same org (15- and 18-character forms match)."""
+    return received[:15] == configured[:15]
+
+
 def outbound_nack() -> str:
     """An answer Salesforce treats as not received, so it retries the message later."""
     return _RESPONSE.format(ack="false")
@@ -93,7 +114,7 @@ def parse_outbound_message(
     if node is None:
         raise OutboundMessageError("no outbound notifications in the SOAP body")
     org = _text(node, "OrganizationId", required=True) or ""
-    if organization_id is not None and org[:15] != organization_id[:15]:
+    if organization_id is not None and not same_organization(org, organization_id):
         raise OutboundMessageError(f"message is from organization {org}, not ours")
     return OutboundNotifications(
         organization_id=org,

@@ -17,6 +17,7 @@ from bot.feedback.metrics.definitions import (
     ratio,
 )
 from bot.feedback.metrics.export import export_query, export_rows
+from bot.feedback.metrics.first_touch import FirstTouch, first_touch
 from bot.feedback.metrics.funnel import Funnel, funnel
 from bot.feedback.metrics.lists import (
     DayCounts,
@@ -42,6 +43,7 @@ __all__ = [
     "WALK_FROM",
     "Comment",
     "DayCounts",
+    "FirstTouch",
     "Funnel",
     "LeadList",
     "ReasonRow",
@@ -51,6 +53,7 @@ __all__ = [
     "duration_cohort",
     "export_query",
     "export_rows",
+    "first_touch",
     "funnel",
     "in_cohort",
     "main_currency",

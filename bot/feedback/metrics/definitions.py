@@ -39,6 +39,12 @@ Definitions (the README's table is written from these):
   never converted. Lead-to-customer time = won `at` - the lead's created_at.
 - Open past deadline: undecided leads whose deadline has passed, whenever they
   arrived (the digest lists them because someone should act on them now).
+- Withdrawn leads (the CRM took the record back before its card was posted) are
+  not MQLs: no period counts them.
+- Time to first touch = first_touch_at - posted_at, where first_touch_at is the
+  first sales activity the CRM recorded after the card was posted (a call, meeting
+  or email logged; a claim is not a contact). Median and p90 like the others, over
+  the leads that have one (first_touch.py; bot/crm/ stores it).
 """
 
 from __future__ import annotations
@@ -107,6 +113,14 @@ def in_cohort(
     `walking`: the query walks a duration index, so created_at must not steer
     SQLite's planner to the created_at index (see storage.aggregates.unindexed).
     """
+    # Withdrawn leads never reached sales (ix_leads_metrics holds state, so this is free).
+    return [*arrived(start, end, source, walking=walking), Lead.state != LeadState.WITHDRAWN]
+
+
+def arrived(
+    start: datetime, end: datetime, source: str | None = None, *, walking: bool = False
+) -> list[Any]:
+    """The leads that arrived in [start, end), withdrawn ones included."""
     created = unindexed(Lead.created_at) if walking else Lead.created_at
     where: list[Any] = [created >= start, created < end]
     if source is not None:
@@ -145,8 +159,12 @@ def duration_cohort(
     *,
     count: int,
 ) -> list[Any]:
-    """The cohort's leads that have a duration, phrased so its partial index is usable."""
-    return [has_value, *in_cohort(start, end, source, walking=count >= WALK_FROM)]
+    """The cohort's leads that have a duration, phrased so its partial index is usable.
+
+    Every duration starts at posted_at, which a withdrawn lead never has, so the
+    state need not be read (the duration indexes do not hold it).
+    """
+    return [has_value, *arrived(start, end, source, walking=count >= WALK_FROM)]
 
 
 def outcomes_in(start: datetime, end: datetime, source: str | None = None) -> list[Any]:

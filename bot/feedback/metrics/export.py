@@ -18,6 +18,7 @@ from bot.feedback.metrics.definitions import (
     outcomes_in,
     sla_outcome,
 )
+from storage.crm_models import FIRST_TOUCH_SECONDS
 from storage.feedback_models import (
     CLAIM_SECONDS,
     DECISION_SECONDS,
@@ -62,6 +63,8 @@ def export_query(start: datetime, end: datetime, *, now: datetime) -> tuple[list
         ("sla", sla_outcome(now)),
         ("seconds_to_claim", CLAIM_SECONDS),
         ("seconds_to_disposition", DECISION_SECONDS),
+        ("first_touch_at", Lead.first_touch_at),
+        ("seconds_to_first_touch", FIRST_TOUCH_SECONDS),
         ("rejection_reason", Lead.rejection_reason),
         ("rejection_comment", Lead.rejection_comment),
         ("opportunity_at", per_lead.c.opportunity_at),

@@ -16,6 +16,7 @@ from bot.runtime.services import Services
 from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender
 
 from .clock import DemoTime
+from .crm import DemoCrm
 from .samples import SampleFeeder
 
 
@@ -29,6 +30,7 @@ class Demo:
     team_source: str
     handoff: HandoffApp = field(init=False)
     server: uvicorn.Server | None = None
+    crm: DemoCrm | None = None  # `--crm`: the fake CRM beside the workspace (crm.py)
     # One fast-forward at a time: two tabs' walks would interleave their stops.
     walking: asyncio.Lock = field(default_factory=asyncio.Lock)
 

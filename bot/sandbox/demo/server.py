@@ -25,6 +25,7 @@ from bot.timekeeping.clock import ManualClock
 
 from .clock import DemoTime
 from .context import Demo
+from .crm import build_demo_crm
 from .routes import demo_routes
 from .samples import SampleFeeder
 from .team import DEMO_BOT_TOKEN, DEMO_INTAKE_TOKEN, DEMO_SIGNING_SECRET, demo_settings, demo_team
@@ -41,10 +42,12 @@ def build_demo(
     host: str = DEFAULT_HOST,
     config_path: str | Path | None = None,
     start: datetime | None = None,
+    crm: str | None = None,
 ) -> Demo:
     """The demo app for a server on host:port (bind the socket first; see listening_socket).
 
     The bot's clock runs in real time from now, or from `start` (tests pick a weekday).
+    `crm` ("hubspot" or "salesforce") connects the bot to a fake CRM on the same port.
     """
     url = f"http://{host}:{port}"
     fake_url = url + FAKE_SLACK_PREFIX
@@ -55,6 +58,10 @@ def build_demo(
         team.team, database_url=database_url, api_url=f"{fake_url}/api/", port=port
     )
     clock = ManualClock(start, running=True)
+    demo_crm, crm_routes = None, []
+    if crm is not None:
+        demo_crm, crm_routes = build_demo_crm(crm, base_url=url, clock=clock, workspace=workspace)
+        settings = demo_crm.settings(settings)
     demo = Demo(
         url=url,
         workspace=workspace,
@@ -67,11 +74,12 @@ def build_demo(
         ),
         samples=SampleFeeder(f"{url}/api/leads", DEMO_INTAKE_TOKEN),
         team_source=team.source,
+        crm=demo_crm,
     )
     demo.handoff = create_app(
         settings,
         clock=clock,
-        extra_routes=[Mount(FAKE_SLACK_PREFIX, app=fake_slack), *demo_routes(demo)],
+        extra_routes=[Mount(FAKE_SLACK_PREFIX, app=fake_slack), *crm_routes, *demo_routes(demo)],
     )
     return demo
 

@@ -38,11 +38,14 @@ class Fault:
     retry_after: float | None
     delay: float | None
     remaining: int | None
+    # The request is carried out first and only its answer is lost (a gateway's 502 or a
+    # timeout after the CRM wrote): what makes a client's retry a second write.
+    after: bool = False
 
     @property
     def answers(self) -> bool:
-        """Whether the fault replaces the real answer (rather than only delaying it)."""
-        return self.status is not None
+        """Whether the fault replaces the real answer (before the request is carried out)."""
+        return self.status is not None and not self.after
 
 
 class Faults:
@@ -62,19 +65,23 @@ class Faults:
         retry_after: float | None = None,
         delay: float | None = None,
         times: int | None = 1,
+        after: bool = False,
     ) -> Fault:
         """Make the next `times` calls to `endpoint` fail (every endpoint if None).
 
         `status` answers with that HTTP status and `body` (default: the vendor's error
         body for that status); `delay` waits first and, alone, lets the real answer
-        through afterwards. `retry_after` adds a Retry-After header.
+        through afterwards. `retry_after` adds a Retry-After header. With `after`, the
+        request is carried out and then answered with `status` (the answer was lost).
         """
+        if after and status is None:
+            raise ValueError("a fault after the request needs a status")
         if status is None and delay is None:
             raise ValueError("a fault needs a status or a delay")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1, or None for until cleared")
         with self._lock:
-            fault = Fault(self._next_id, endpoint, status, body, retry_after, delay, times)
+            fault = Fault(self._next_id, endpoint, status, body, retry_after, delay, times, after)
             self._next_id += 1
             self._faults.append(fault)
             return fault

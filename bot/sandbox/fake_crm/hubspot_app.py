@@ -46,7 +46,13 @@ def create_fake_hubspot_app(store: FakeHubSpot) -> Starlette:
                 "/crm/v3/objects/contacts/search", "contacts.search", "POST", _search("contacts")
             ),
             route("/crm/v3/objects/deals/search", "deals.search", "POST", _search("deals")),
-            route("/crm/v3/objects/contacts/batch/read", "contacts.batch_read", "POST", _batch),
+            route(
+                "/crm/v3/objects/contacts/batch/read",
+                "contacts.batch_read",
+                "POST",
+                _batch("contacts"),
+            ),
+            route("/crm/v3/objects/notes/batch/read", "notes.batch_read", "POST", _batch("notes")),
             route("/crm/v3/objects/contacts/{id}", "contacts.get", "GET", _get_contact),
             route("/crm/v3/objects/contacts/{id}", "contacts.update", "PATCH", _update_contact),
             route("/crm/v3/objects/notes", "notes.create", "POST", _create_note),
@@ -88,6 +94,8 @@ async def _serve(store: FakeHubSpot, request: Request, endpoint: str, handler: H
             status, answer = handler(store, request, body)
     except HubSpotError as exc:
         status, answer = exc.status, exc.body
+    if fault is not None and fault.after and fault.status is not None:
+        status, answer = fault.status, _fault_body(fault.status)  # done, but the answer is lost
     return _finish(store, request, endpoint, body, status, answer, headers)
 
 
@@ -191,15 +199,24 @@ def _get_contact(store: FakeHubSpot, request: Request, body: Any) -> tuple[int, 
     return 200, result
 
 
-def _batch(store: FakeHubSpot, request: Request, body: Any) -> tuple[int, Any]:
-    body = _object(body)
+def _batch(object_type: str) -> Handler:
+    def handle(store: FakeHubSpot, request: Request, body: Any) -> tuple[int, Any]:
+        return _batch_read(store, object_type, _object(body))
+
+    return handle
+
+
+def _batch_read(store: FakeHubSpot, object_type: str, body: dict[str, Any]) -> tuple[int, Any]:
     inputs = body.get("inputs") or []
     if len(inputs) > 100:
         raise searching.bad_request("Batch read accepts at most 100 inputs")
-    names = body.get("properties") or schema.DEFAULT_PROPERTIES["contacts"]
+    names = body.get("properties") or schema.DEFAULT_PROPERTIES[object_type]
     found, missing = [], []
     for item in inputs:
-        record = store.resolve_contact(str(item.get("id")))
+        if object_type == "contacts":
+            record = store.resolve_contact(str(item.get("id")))
+        else:
+            record = store.objects[object_type].get(str(item.get("id")))
         if record is None:
             missing.append(str(item.get("id")))
         else:
@@ -209,10 +226,11 @@ def _batch(store: FakeHubSpot, request: Request, body: Any) -> tuple[int, Any]:
     answer |= {"startedAt": now, "completedAt": now}
     if not missing:
         return 200, answer
+    noun = object_type.upper().removesuffix("S")
     error = {
         "status": "error",
         "category": "OBJECT_NOT_FOUND",
-        "message": "Could not get some CONTACT objects, they may be deleted or not exist.",
+        "message": f"Could not get some {noun} objects, they may be deleted or not exist.",
         "context": {"ids": missing},
     }
     return 207, {**answer, "numErrors": 1, "errors": [error]}

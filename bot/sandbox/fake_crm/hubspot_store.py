@@ -217,6 +217,11 @@ class FakeHubSpot:
             record = self._new("deals", created_at)
             self._set(record, "deals", props)
             self.deal_contacts[record["id"]] = {str(contact_id)}
+            # HubSpot keeps this count on the contact as associations change.
+            contact = self.objects["contacts"].get(str(contact_id))
+            if contact is not None:
+                count = sum(str(contact_id) in cs for cs in self.deal_contacts.values())
+                self._set(contact, "contacts", {"num_associated_deals": str(count)})
             return copy.deepcopy(record)
 
     def log_sales_activity(

@@ -127,6 +127,10 @@ async def _serve(
             status, answer = handler(org, request, body)
     except SalesforceError as exc:
         status, answer = exc.status, exc.body
+    if fault is not None and fault.after and fault.status is not None:
+        # Carried out, but the answer is lost on the way back.
+        status = fault.status
+        answer = schema.error("UNKNOWN_EXCEPTION", f"Injected fault: HTTP {status}")
     _record(org, request, endpoint, body, status)
     if status == 204:
         return Response(status_code=204)
@@ -274,6 +278,9 @@ def _writable(org: FakeSalesforce, sobject: str, body: Any) -> dict[str, Any]:
 
 def _update(org: FakeSalesforce, request: Request, body: Any) -> tuple[int, Any]:
     sobject, record = _record_of(org, request)
+    if sobject == "Lead" and record.get("IsConverted"):
+        message = "cannot reference converted lead"
+        raise SalesforceError(400, "CANNOT_UPDATE_CONVERTED_LEAD", message)
     org.change(sobject, record["Id"], _writable(org, sobject, body))
     return 204, None
 

@@ -279,13 +279,20 @@ def auth_test(ws: FakeWorkspace, args: Args, ctx: Context) -> dict[str, Any]:
 def chat_post_message(ws: FakeWorkspace, args: Args, ctx: Context) -> dict[str, Any]:
     channel = _postable_channel(ws, args.str("channel"))
     text, blocks = _text_and_blocks(args)
+    metadata = args.json("metadata")
+    if metadata is not None and not (
+        isinstance(metadata, dict)
+        and isinstance(metadata.get("event_type"), str)
+        and isinstance(metadata.get("event_payload"), dict)
+    ):
+        raise FakeSlackError("invalid_metadata_format")
     message = ws._post(
         channel.id,
         text=text,
         blocks=blocks,
         thread_ts=args.str("thread_ts"),
         reply_broadcast=args.bool("reply_broadcast"),
-        metadata=args.json("metadata"),
+        metadata=metadata,
     )
     return {"channel": channel.id, "ts": message.ts, "message": message.to_api()}
 
@@ -388,10 +395,29 @@ def conversations_members(ws: FakeWorkspace, args: Args, ctx: Context) -> dict[s
     return {"members": members, "response_metadata": {"next_cursor": next_cursor}}
 
 
+def _in_window(messages: list[Any], args: Args) -> list[dict[str, Any]]:
+    """`oldest`/`latest` (exclusive unless `inclusive`), and metadata only when asked for
+    with `include_all_metadata`, as Slack's history methods do."""
+    oldest, latest = args.str("oldest"), args.str("latest")
+    inclusive = args.bool("inclusive")
+    shown = []
+    for message in messages:
+        ts = float(message.ts)
+        if oldest and (ts < float(oldest) or (ts == float(oldest) and not inclusive)):
+            continue
+        if latest and (ts > float(latest) or (ts == float(latest) and not inclusive)):
+            continue
+        data = message.to_api()
+        if not args.bool("include_all_metadata"):
+            data.pop("metadata", None)
+        shown.append(data)
+    return shown
+
+
 @method("conversations.history")
 def conversations_history(ws: FakeWorkspace, args: Args, ctx: Context) -> dict[str, Any]:
     channel = ws._require_channel(args.str("channel"))
-    newest_first = [m.to_api() for m in reversed(ws.messages(channel.id))]
+    newest_first = _in_window(list(reversed(ws.messages(channel.id))), args)
     messages, next_cursor = _page(newest_first, args, "history")
     return {
         "messages": messages,
@@ -406,7 +432,7 @@ def conversations_replies(ws: FakeWorkspace, args: Args, ctx: Context) -> dict[s
     parent = ws.message(channel.id, args.str("ts") or "")
     if parent is None:
         raise FakeSlackError("thread_not_found")
-    thread = [parent.to_api()] + [m.to_api() for m in ws.replies(channel.id, parent.ts)]
+    thread = _in_window([parent, *ws.replies(channel.id, parent.ts)], args)
     messages, next_cursor = _page(thread, args, "replies")
     return {
         "messages": messages,

@@ -23,6 +23,9 @@ class Fault:
     delay: float | None
     channel: str | None
     remaining: int | None
+    # The call takes effect at once; only its answer is this late (a timeout that hides
+    # whether Slack took the message).
+    late_answer: float | None = None
 
     @property
     def answers(self) -> bool:
@@ -63,6 +66,7 @@ class Faults:
         delay: float | None = None,
         times: int | None = 1,
         channel: str | None = None,
+        late_answer: float | None = None,
     ) -> Fault:
         """Make the next `times` matching calls fail (or all of them, with `times=None`).
 
@@ -70,9 +74,10 @@ class Faults:
         channel (id or `#name`). `status` answers with that HTTP status (429 carries a
         `Retry-After` header of `retry_after` seconds, default 1); `error` answers HTTP 200
         with `{"ok": false, "error": error}`; `delay` waits that many seconds first, and on
-        its own lets the real answer through afterwards.
+        its own lets the real answer through afterwards; `late_answer` lets the call take
+        effect at once and holds only its answer back that many seconds.
         """
-        if status is None and error is None and delay is None:
+        if status is None and error is None and delay is None and late_answer is None:
             raise ValueError("a fault needs a status, an error or a delay")
         if times is not None and times < 1:
             raise ValueError("times must be at least 1, or None for until cleared")
@@ -88,6 +93,7 @@ class Faults:
                 delay=delay,
                 channel=channel,
                 remaining=times,
+                late_answer=late_answer,
             )
             self._next_id += 1
             self._faults.append(fault)

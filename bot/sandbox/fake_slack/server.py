@@ -59,6 +59,8 @@ def create_fake_slack_app(ws: FakeWorkspace, public_url: str | None = None) -> S
             context=api.Context(base_url=base_url(request)),
             fault=fault,
         )
+        if fault is not None and fault.late_answer:
+            await asyncio.sleep(fault.late_answer)
         return JSONResponse(result.body, status_code=result.status, headers=result.headers)
 
     async def response_url(request: Request) -> Response:
