@@ -52,7 +52,11 @@ class Exposition:
 class Telemetry:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        r = self.registry
+        self._outbox_metrics(self.registry)
+        self._slack_metrics(self.registry)
+        self._work_metrics(self.registry)
+
+    def _outbox_metrics(self, r: CollectorRegistry) -> None:
         self.outbox_waiting = Gauge(
             "handoff_outbox_waiting",
             "Outbox rows waiting to be delivered (state pending), by kind.",
@@ -76,6 +80,8 @@ class Telemetry:
             ["kind", "outcome"],
             registry=r,
         )
+
+    def _slack_metrics(self, r: CollectorRegistry) -> None:
         self.slack_calls = Counter(
             "handoff_slack_api_calls",
             "Slack Web API calls by method and status "
@@ -90,6 +96,14 @@ class Telemetry:
             buckets=SLACK_BUCKETS,
             registry=r,
         )
+        self.interactions = Counter(
+            "handoff_slack_interactions",
+            "Clicks, modal submissions and slash commands from Slack, by type and id.",
+            ["type", "id"],
+            registry=r,
+        )
+
+    def _work_metrics(self, r: CollectorRegistry) -> None:
         self.job_seconds = Histogram(
             "handoff_job_duration_seconds",
             "Duration of each scheduled sweep, by job.",
@@ -104,12 +118,6 @@ class Telemetry:
             "handoff_intake_leads",
             "Leads sent to POST /api/leads, by result (created, duplicate, invalid).",
             ["result"],
-            registry=r,
-        )
-        self.interactions = Counter(
-            "handoff_slack_interactions",
-            "Clicks, modal submissions and slash commands from Slack, by type and id.",
-            ["type", "id"],
             registry=r,
         )
 
