@@ -17,7 +17,6 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
-import bot.leads.deliveries  # noqa: F401  (registers the lead deliveries with the outbox)
 from bot.crm import wiring as crm
 from bot.feedback import wiring as feedback
 from bot.leads import wiring as leads
@@ -33,6 +32,7 @@ from bot.sla import wiring as sla
 from bot.slack.client import CountingClient, OnCall
 from bot.slack.directory import Directory
 from bot.slack.errors import slack_error
+from bot.slack.socket import SocketMode
 from bot.survey import wiring as survey
 from bot.timekeeping.clock import Clock, SystemClock
 from handlers.http import crm_push
@@ -40,11 +40,20 @@ from handlers.http.errors import JSON_ERRORS
 from handlers.http.health import make_health_endpoint
 from handlers.http.intake import make_intake_endpoint
 from handlers.http.metrics import make_metrics_endpoint
+from handlers.http.openapi import OPENAPI_PATH, make_openapi_endpoint
 from handlers.http.outcomes import ROUTE as OUTCOME_ROUTE
 from handlers.http.outcomes import make_outcome_endpoint
 from handlers.http.request_ids import RequestIds
 from handlers.http.slack_events import make_slack_endpoint
-from handlers.slack import app_events, errors, lead_actions, leadfeedback, observe, reject_modal
+from handlers.slack import (
+    app_events,
+    direct_messages,
+    errors,
+    lead_actions,
+    leadfeedback,
+    observe,
+    reject_modal,
+)
 from handlers.slack import survey as survey_listeners
 from storage.database import Database
 
@@ -75,7 +84,7 @@ class Capability:
 CAPABILITIES: tuple[Capability, ...] = (
     Capability("leads", leads.register, (lead_actions.register, reject_modal.register)),
     Capability("sla", sla.register),
-    Capability("feedback", feedback.register, (leadfeedback.register,)),
+    Capability("feedback", feedback.register, (leadfeedback.register, direct_messages.register)),
     Capability("survey", survey.register, (survey_listeners.register,)),
     # Last: it checks CRM leads before the leads capability's card delivery.
     Capability("crm", crm.register, routes=crm_push.routes),
@@ -88,6 +97,7 @@ class HandoffApp:
     bolt: AsyncApp
     http: Starlette
     background: list[asyncio.Task[Any]] = field(default_factory=list)
+    socket: SocketMode | None = None  # Slack over Socket Mode (SLACK_APP_TOKEN set)
 
 
 def slack_client(settings: Settings, on_call: OnCall | None = None) -> AsyncWebClient:
@@ -105,8 +115,10 @@ def create_app(
     client: AsyncWebClient | None = None,
     extra_routes: list[BaseRoute] | None = None,
 ) -> HandoffApp:
-    if settings.slack_signing_secret is None or settings.slack_bot_token is None:
-        raise ValueError("create_app needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+    if settings.slack_bot_token is None:
+        raise ValueError("create_app needs SLACK_BOT_TOKEN")
+    if not settings.socket_mode and settings.slack_signing_secret is None:
+        raise ValueError("create_app needs SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN)")
     telemetry = Telemetry()
     services = _services(
         settings,
@@ -132,6 +144,7 @@ def create_app(
         routes=routes, exception_handlers=JSON_ERRORS, middleware=[Middleware(RequestIds)]
     )
     handoff = HandoffApp(services=services, bolt=bolt, http=http)
+    handoff.socket = _socket_mode(bolt, services)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -166,8 +179,9 @@ def _services(
 
 
 def _bolt(settings: Settings, services: Services) -> AsyncApp:
-    assert settings.slack_bot_token is not None and settings.slack_signing_secret is not None
+    assert settings.slack_bot_token is not None
     token = settings.slack_bot_token.get_secret_value()
+    secret = settings.slack_signing_secret
 
     async def authorize(**_: Any) -> AuthorizeResult:
         # Single workspace: no Slack call on the request path (Bolt's default
@@ -187,24 +201,42 @@ def _bolt(settings: Settings, services: Services) -> AsyncApp:
             timeout=SLACK_TIMEOUT_SECONDS,
             on_call=services.telemetry.slack_call,
         ),
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        signing_secret=secret.get_secret_value() if secret is not None else None,
         authorize=authorize,
         process_before_response=False,
-        request_verification_enabled=True,
+        # Over Socket Mode Slack authenticates the WebSocket; there is nothing to sign.
+        request_verification_enabled=not settings.socket_mode,
         raise_error_for_unhandled_request=False,
     )
 
 
 def _routes(settings: Settings, services: Services, bolt: AsyncApp) -> list[BaseRoute]:
-    assert settings.slack_signing_secret is not None
-    secret = settings.slack_signing_secret.get_secret_value()
+    routes: list[BaseRoute] = []
+    # Over Socket Mode Slack sends everything over the socket: no /slack/events.
+    if not settings.socket_mode and settings.slack_signing_secret is not None:
+        secret = settings.slack_signing_secret.get_secret_value()
+        routes.append(Route("/slack/events", make_slack_endpoint(bolt, secret), methods=["POST"]))
     return [
-        Route("/slack/events", make_slack_endpoint(bolt, secret), methods=["POST"]),
+        *routes,
         Route("/api/leads", make_intake_endpoint(services), methods=["POST"]),
         Route(OUTCOME_ROUTE, make_outcome_endpoint(services), methods=["POST"]),
         Route("/healthz", make_health_endpoint(services), methods=["GET"]),
         Route("/metrics", make_metrics_endpoint(services), methods=["GET"]),
+        Route(OPENAPI_PATH, make_openapi_endpoint(), methods=["GET"]),
     ]
+
+
+def _socket_mode(bolt: AsyncApp, services: Services) -> SocketMode | None:
+    """Slack over Socket Mode when an app-level token is set; /healthz reports its state."""
+    settings = services.settings
+    if settings.slack_app_token is None:
+        return None
+
+    def report(state: str) -> None:
+        services.slack.socket = str(state)
+
+    token = settings.slack_app_token.get_secret_value()
+    return SocketMode(bolt, token, settings.slack_api_url, report=report)
 
 
 async def check_slack_auth(services: Services) -> None:
@@ -234,9 +266,14 @@ async def start_background(handoff: HandoffApp) -> None:
         asyncio.create_task(check_slack_auth(services), name="slack-auth"),
     ]
     services.registry.jobs.start()
+    if handoff.socket is not None:
+        await handoff.socket.start()
 
 
 async def stop_background(handoff: HandoffApp) -> None:
+    if handoff.socket is not None:
+        # First: no new clicks arrive while the jobs and the outbox wind down.
+        await handoff.socket.stop()
     await handoff.services.registry.jobs.stop()
     handoff.services.outbox.stop()
     for task in handoff.background:

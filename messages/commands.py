@@ -45,6 +45,12 @@ def command_help(subcommands: Sequence[CommandSpec], team: TeamConfig) -> SlackM
     )
 
 
+def dm_help(subcommands: Sequence[CommandSpec], team: TeamConfig) -> SlackMessage:
+    """The answer to a message typed in the bot's DM (the App Home messages tab)."""
+    intro = SlackMessage.from_template("dm_help.json.j2")
+    return SlackMessage(intro.text, [*intro.blocks, *command_help(subcommands, team).blocks])
+
+
 def usage_error(subcommand: CommandSpec, problem: str) -> SlackMessage:
     return SlackMessage.from_template(
         "command_usage.json.j2",

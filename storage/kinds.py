@@ -27,6 +27,7 @@ class OutboxKind(StrEnum):
     SLA_DM_REFRESH = "sla_dm_refresh"
     # The shared numbers (bot/feedback/).
     OUTCOME_REPLY = "outcome_reply"
+    DM_HELP = "dm_help"
     DIGEST_POST = "digest_post"
     DIGEST_THREAD = "digest_thread"
     DIGEST_CHART = "digest_chart"
@@ -93,6 +94,13 @@ class DmRef(Payload):
     superseded: bool = False
 
 
+class MessageRef(Payload):
+    """A message somebody wrote (its channel and ts), e.g. in the bot's DM."""
+
+    channel: str
+    ts: str
+
+
 class OutcomeRef(Payload):
     outcome_id: int
 
@@ -130,6 +138,7 @@ PAYLOADS: dict[OutboxKind, type[Payload]] = {
     OutboxKind.SLA_THREAD_NOTE: ThreadNoteRef,
     OutboxKind.SLA_DM_REFRESH: DmRef,
     OutboxKind.OUTCOME_REPLY: OutcomeRef,
+    OutboxKind.DM_HELP: MessageRef,
     OutboxKind.DIGEST_POST: DigestRef,
     OutboxKind.DIGEST_THREAD: DigestRef,
     OutboxKind.DIGEST_CHART: DigestRef,
@@ -182,6 +191,11 @@ def reply_key(event_id: int) -> str:
 
 def rejection_notice_key(event_id: int) -> str:
     return f"rejection:{event_id}"
+
+
+def dm_help_key(channel: str, ts: str) -> str:
+    """One answer per message typed to the bot, however often Slack delivers the event."""
+    return f"dm-help:{channel}:{ts}"
 
 
 def outcome_reply_key(outcome_id: int) -> str:

@@ -9,7 +9,7 @@ the same transaction, and queues its Slack messages under unique outbox keys.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -21,7 +21,7 @@ from storage.kinds import (
     dm_late_key,
     dm_superseded_key,
 )
-from storage.models import OPEN_STATES, Lead, LeadState
+from storage.models import OPEN_STATES, Lead, LeadState, OutboxMessage
 from storage.outbox import enqueue
 
 
@@ -122,12 +122,35 @@ async def record_nudge_dm(
         )
 
 
+def _card_queued() -> Any:
+    """The lead has a card in the outbox (posted or not): intake and `handoff import`
+    queue one; `handoff import --no-cards` stores history without one."""
+    return (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.kind == OutboxKind.POST_CARD, OutboxMessage.lead_id == Lead.id)
+        .exists()
+    )
+
+
 async def open_leads(session: AsyncSession, *, limit: int) -> list[Lead]:
-    """Open and claimed leads, soonest deadline first (the `handoff sla` listing)."""
+    """Open and claimed leads waiting for sales (the `handoff sla` listing): posted ones,
+    soonest deadline first, then those whose card is queued (no deadline until posted)."""
     rows = await session.exec(
         select(Lead)
-        .where(col(Lead.state).in_(OPEN_STATES), col(Lead.message_ts).is_not(None))
-        .order_by(col(Lead.due_at), col(Lead.id))
+        .where(
+            col(Lead.state).in_(OPEN_STATES),
+            or_(col(Lead.message_ts).is_not(None), _card_queued()),
+        )
+        # Unposted leads have no deadline; NULLs sort differently on SQLite and PostgreSQL.
+        .order_by(col(Lead.due_at).is_(None), col(Lead.due_at), col(Lead.id))
         .limit(limit)
     )
     return list(rows.all())
+
+
+async def history_lead_count(session: AsyncSession) -> int:
+    """Open leads with no card at all: imported as history (`handoff import --no-cards`)."""
+    statement = select(func.count()).where(
+        col(Lead.state).in_(OPEN_STATES), col(Lead.message_ts).is_(None), ~_card_queued()
+    )
+    return int((await session.exec(statement)).one())

@@ -22,6 +22,7 @@ from tests.harness import BotServer
 BOT_TOKEN = "xoxb-test-handoff-token"
 SIGNING_SECRET = "test-signing-secret-0123456789"
 INTAKE_TOKEN = "intake-token-0123456789abcdef"
+APP_TOKEN = "xapp-1-A0HANDOFF-1-test-app-token"
 POSTGRES_URL = os.environ.get(
     "HANDOFF_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -151,8 +152,15 @@ def make_settings(
 
 
 @pytest.fixture
+def transport(request: pytest.FixtureRequest) -> str:
+    """How Slack reaches the bot: "http" unless a test asks for both with
+    `@pytest.mark.parametrize("transport", ["http", "socket"], indirect=True)`."""
+    return getattr(request, "param", "http")
+
+
+@pytest.fixture
 def workspace() -> FakeWorkspace:
-    return FakeWorkspace.seeded(bot_token=BOT_TOKEN)
+    return FakeWorkspace.seeded(bot_token=BOT_TOKEN, app_token=APP_TOKEN)
 
 
 @pytest.fixture
@@ -162,8 +170,12 @@ def slack(workspace: FakeWorkspace) -> Iterator[FakeSlackServer]:
 
 
 @pytest.fixture
-def settings(database_url: str, slack: FakeSlackServer) -> Settings:
-    return make_settings(database_url, slack.api_url)
+def settings(database_url: str, slack: FakeSlackServer, transport: str) -> Settings:
+    settings = make_settings(database_url, slack.api_url)
+    if transport == "socket":
+        # An app-level token is what switches the bot to Socket Mode.
+        settings = settings.model_copy(update={"slack_app_token": SecretStr(APP_TOKEN)})
+    return settings
 
 
 @pytest.fixture
@@ -173,7 +185,13 @@ def bot(settings: Settings) -> Iterator[BotServer]:
 
 
 @pytest.fixture
-def sender(workspace: FakeWorkspace, slack: FakeSlackServer, bot: BotServer) -> InteractionSender:
+def sender(
+    workspace: FakeWorkspace, slack: FakeSlackServer, bot: BotServer, transport: str
+) -> InteractionSender:
     return InteractionSender(
-        workspace, bot_url=bot.url, signing_secret=SIGNING_SECRET, response_base_url=slack.url
+        workspace,
+        bot_url=bot.url,
+        signing_secret=SIGNING_SECRET,
+        response_base_url=slack.url,
+        transport="socket" if transport == "socket" else "http",
     )

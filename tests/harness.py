@@ -71,7 +71,14 @@ class BotServer:
             if time.monotonic() > deadline:
                 raise RuntimeError("bot server did not start")
             time.sleep(0.01)
+        if self.settings.socket_mode:
+            wait_for(lambda: self.socket_state == "connected", what="Socket Mode's hello")
         return self
+
+    @property
+    def socket_state(self) -> str | None:
+        """The bot's Socket Mode connection as /healthz reports it (None over HTTP)."""
+        return self.handoff.services.slack.socket if self.handoff else None
 
     def __exit__(self, *exc: Any) -> None:
         if self._server:

@@ -202,7 +202,25 @@ def test_export_arrives_as_a_csv_in_a_dm(
     by_id = {row["id"]: row for row in rows}
     assert by_id["2"]["rejection_comment"] == "Too small" and by_id["2"]["sla"] == "breached"
     assert by_id["6"]["created_at"] == "2025-03-09 23:30:00"
+    owned = [row for row in rows if row["owner"]]
+    assert owned, "the fixture has claimed leads"
+    for row in owned:  # the seeded reps' display names, looked up with users.info
+        assert row["owner_name"] == {"U0REP1": "ana", "U0REP2": "ben"}.get(
+            row["owner"], row["owner"]
+        )
+    assert len(workspace.calls("users.info")) == len({row["owner"] for row in owned})
     assert "nothing to export" in ask(asker, workspace, MARKETER, "export 2025-01").text
+
+
+def test_export_keeps_the_owner_id_when_slack_cannot_name_them(
+    asker: InteractionSender, workspace: FakeWorkspace
+) -> None:
+    workspace.faults.inject("users.info", error="user_not_found", times=None)
+    ask(asker, workspace, MARKETER, "export 2025-W10")
+    (file,) = workspace.files
+    rows = list(csv.DictReader(io.StringIO(file.content.decode("utf-8-sig"))))
+    owned = [row for row in rows if row["owner"]]
+    assert owned and all(row["owner_name"] == row["owner"] for row in owned)
 
 
 def test_the_ack_never_waits_for_the_answer(

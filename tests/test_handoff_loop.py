@@ -1,7 +1,9 @@
 """The handoff loop end to end: intake over HTTP, the card, clicks and the modal.
 
 The bot runs on a real port with the real slack_sdk client pointed at the fake
-workspace; the fake sends correctly signed, Slack-shaped requests back.
+workspace; the fake sends correctly signed, Slack-shaped requests back. The main
+tests run twice: Slack over HTTP, and Slack over Socket Mode (the bot connects to the
+fake's WebSocket and acks envelopes), with the same assertions.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import threading
 from typing import Any
 
 import httpx
+import pytest
 
 from bot.sandbox.fake_slack import FakeWorkspace, InteractionSender, Message
 from bot.settings import Settings
@@ -18,6 +21,8 @@ from tests import store
 from tests.conftest import SIGNING_SECRET
 from tests.harness import BotServer, wait_for
 
+# Slack over HTTP and over Socket Mode (see the `transport` fixture in conftest.py).
+BOTH_TRANSPORTS = pytest.mark.parametrize("transport", ["http", "socket"], indirect=True)
 LEADS, MARKETING = "C0LEADS", "C0MKTG"
 ANA, BEN = "U0REP1", "U0REP2"
 LEAD = {
@@ -89,6 +94,7 @@ def reject_via_modal(
     return sender.submit_view(user=user, view_id=view.id, values=values)
 
 
+@BOTH_TRANSPORTS
 def test_whole_loop_intake_card_claim_reject(
     bot: BotServer, sender: InteractionSender, workspace: FakeWorkspace, database_url: str
 ) -> None:
@@ -147,6 +153,7 @@ def test_whole_loop_intake_card_claim_reject(
     ]
 
 
+@BOTH_TRANSPORTS
 def test_a_later_claimer_is_told_who_has_it(
     bot: BotServer, sender: InteractionSender, workspace: FakeWorkspace, database_url: str
 ) -> None:
@@ -209,6 +216,7 @@ def test_double_clicks_and_replays_change_nothing_twice(
     assert len(replies_saying(workspace, card.ts, "claimed")) == 1
 
 
+@BOTH_TRANSPORTS
 def test_reject_needs_a_reason_and_a_comment_where_the_reason_says_so(
     bot: BotServer, sender: InteractionSender, workspace: FakeWorkspace, database_url: str
 ) -> None:
@@ -314,3 +322,34 @@ def test_lead_values_are_shown_literally_and_ping_nobody(
     assert "<!channel>" not in text and "<@U0MGR>" not in text and "<!here>" not in text
     assert "<https://phish" not in text
     assert "&lt;!channel&gt;" in text and "Evil &amp; Co" in text
+
+
+@BOTH_TRANSPORTS
+def test_leadfeedback_answers_privately_through_the_response_url(
+    bot: BotServer, sender: InteractionSender, workspace: FakeWorkspace
+) -> None:
+    bot.post_leads(LEAD)
+    the_card(workspace)
+    response = sender.slash_command(user=ANA, channel=LEADS, command="/leadfeedback", text="help")
+    assert response.status_code == 200
+    help_text = ephemeral_for(workspace, ANA, "lead numbers for marketing and sales")[-1]
+    assert "/leadfeedback stats" in repr(help_text.blocks)
+    sender.slash_command(user="U0MKT", channel=LEADS, command="/leadfeedback", text="stats 7d")
+    stats = ephemeral_for(workspace, "U0MKT", "Lead funnel")[-1]
+    assert stats.source == "response_url" and "1" in repr(stats.blocks)
+
+
+@BOTH_TRANSPORTS
+def test_a_message_typed_in_the_bots_dm_is_answered_with_the_help(
+    bot: BotServer, sender: InteractionSender, workspace: FakeWorkspace
+) -> None:
+    response = sender.message_in_dm(user=ANA, text="hello? how do I see my leads")
+    assert response.status_code == 200
+    dm = workspace.dm_channel(ANA)
+    assert dm is not None
+
+    def answer() -> list[Message]:
+        return [m for m in workspace.messages(dm) if m.user == workspace.bot_user_id]
+
+    reply = wait_for(answer, what="the bot's answer in the DM")[0]
+    assert "/leadfeedback" in reply.text and "/leadfeedback stats" in repr(reply.blocks)

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import yaml
 
-from bot.cli import configure_logging
+from bot.cli import PAYLOAD_LOGGERS, configure_logging
 from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
 from bot.settings import Settings
 from messages.ids import ActionId
@@ -441,7 +441,18 @@ def test_a_full_disk_answers_503_and_posts_each_card_once(
     assert len(workspace.messages(LEADS)) == 1
 
 
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """configure_logging changes process-wide levels; put them back for the other tests."""
+    names = ["", *PAYLOAD_LOGGERS]
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
 def test_verbose_logs_name_ids_never_people(
+    restored_logging: None,
     bot: BotServer,
     sender: InteractionSender,
     workspace: FakeWorkspace,

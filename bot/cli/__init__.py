@@ -12,6 +12,8 @@ from bot.settings import log_format_of
 
 
 @click.group()
+# The installed distribution's version (pyproject.toml), so it cannot drift from a constant.
+@click.version_option(package_name="handoff", prog_name="handoff")
 @click.option("--config", envvar="HANDOFF_CONFIG", default=None, help="Path of app.yaml.")
 @click.option("-v", "--verbose", is_flag=True, help="Log debug output.")
 @click.pass_context

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from bot.cli.base import console, fail, load, out
+from bot.cli.errors import store_errors
 from bot.settings import Settings
 from bot.timekeeping.clock import SystemClock
 
@@ -58,7 +59,8 @@ def import_leads(
         post_cards=not no_cards,
         previews=PREVIEWS if dry_run else 0,
     )
-    result = asyncio.run(_import(settings, export, options, dry_run=dry_run))
+    with store_errors(settings.database_url):
+        result = asyncio.run(_import(settings, export, options, dry_run=dry_run))
     _print_columns(export)
     _print_result(settings, export, result, dry_run=dry_run, no_cards=no_cards)
     sys.exit(1 if result.invalid_count else 0)

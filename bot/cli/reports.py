@@ -7,13 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import SecretStr
 from rich.table import Table
 
 from bot.cli.base import fail, load, out
+from bot.cli.errors import store_errors
 from bot.settings import Settings, missing_for_run
 from bot.timekeeping.clock import SystemClock
 
-IMPORT_CHUNK = 200
+# `handoff digest` without --post builds the app only to read; it never calls Slack
+# with these, so printing works on a machine that has no Slack credentials.
+OFFLINE_BOT_TOKEN = "xoxb-offline-never-sent"
+OFFLINE_SIGNING_SECRET = "offline-never-used"
 
 
 @click.command()
@@ -34,10 +39,11 @@ def digest(ctx: click.Context, week_text: str, post: bool, chart: Path | None) -
 
     settings = load(ctx.obj["config"])
     missing = [n for n in missing_for_run(settings) if n != "HANDOFF_INTAKE_TOKEN"]
-    if missing:
-        fail([f"{name} is not set" for name in missing], "handoff digest needs Slack's settings:")
+    if post and missing:
+        fail([f"{name} is not set" for name in missing], "handoff digest --post needs Slack:")
     try:
-        text = asyncio.run(_digest(settings, week_text, post=post, chart=chart))
+        with store_errors(settings.database_url):
+            text = asyncio.run(_digest(settings, week_text, post=post, chart=chart))
     except PeriodError as exc:
         fail([f"--week: {exc}"], "Cannot render the digest:")
     except TimeoutError as exc:
@@ -51,6 +57,16 @@ async def _digest(settings: Settings, week_text: str, *, post: bool, chart: Path
     from bot.timekeeping.periods import parse_iso_week
     from storage.database import Database
 
+    offline = not post and (settings.slack_bot_token is None or settings.socket_mode)
+    if offline:
+        # Printing reads the store only; card links are left out rather than asked of Slack.
+        settings = settings.model_copy(
+            update={
+                "slack_bot_token": SecretStr(OFFLINE_BOT_TOKEN),
+                "slack_signing_secret": SecretStr(OFFLINE_SIGNING_SECRET),
+                "slack_app_token": None,
+            }
+        )
     db = Database(settings.database_url)
     await db.upgrade()
     services = create_app(settings, db=db).services
@@ -58,7 +74,9 @@ async def _digest(settings: Settings, week_text: str, *, post: bool, chart: Path
         week = parse_iso_week(week_text, now=services.clock.now(), zone=settings.team.zone)
         if post:
             return await post_by_hand(services, week)
-        text, png = await digest_text(services, week, with_chart=chart is not None)
+        text, png = await digest_text(
+            services, week, with_chart=chart is not None, permalinks=not offline
+        )
     finally:
         await db.dispose()
     if chart is not None and png is not None:
@@ -82,10 +100,18 @@ def sla(ctx: click.Context, limit: int) -> None:
     settings = load(ctx.obj["config"])
     now = SystemClock().now()
     try:
-        leads = asyncio.run(_open_leads(settings, limit))
+        with store_errors(settings.database_url):
+            leads, history = asyncio.run(_open_leads(settings, limit))
     except (OperationalError, ProgrammingError) as exc:
         fail(
             [str(exc.orig)], "Cannot read the leads; is the database migrated (handoff db upgrade)?"
+        )
+    if history:
+        # Imported with --no-cards: no card, no deadline, nobody to nudge; the numbers
+        # count them as open (undecided) all the same.
+        out.print(
+            f"{history} open leads were imported as history (--no-cards): no card and no "
+            "deadline, so none is listed here; /leadfeedback stats counts them as open."
         )
     if not leads:
         out.print("No open leads: nothing is waiting for a response.")
@@ -102,13 +128,14 @@ def sla(ctx: click.Context, limit: int) -> None:
     out.print(table)
 
 
-async def _open_leads(settings: Settings, limit: int) -> list[Any]:
+async def _open_leads(settings: Settings, limit: int) -> tuple[list[Any], int]:
+    """The leads waiting for sales (posted, or with a card queued) and the history count."""
     from storage.database import Database
-    from storage.sla import open_leads
+    from storage.sla import history_lead_count, open_leads
 
     db = Database(settings.database_url)
     try:
         async with db.session() as session:
-            return await open_leads(session, limit=limit)
+            return await open_leads(session, limit=limit), await history_lead_count(session)
     finally:
         await db.dispose()

@@ -18,6 +18,7 @@ from sqlmodel import select
 from bot.feedback import digest, reports
 from bot.runtime.services import Services
 from bot.runtime.subcommands import Audience, CommandRequest, Subcommand, UsageError
+from bot.slack.directory import display_names
 from bot.slack.permalinks import card_permalinks
 from bot.timekeeping.periods import Period, PeriodError, digest_week, parse_iso_week, parse_period
 from messages import digest as digest_views
@@ -192,7 +193,13 @@ async def run_export(services: Services, request: CommandRequest) -> SlackMessag
     period, _ = period_and_source(request.args, services, allow_source=False)
     team = services.settings.team
     now = services.clock.now()
-    content, count = await reports.export_csv(services.db, period, now=now, zone=team.zone)
+    content, count = await reports.export_csv(
+        services.db,
+        period,
+        now=now,
+        zone=team.zone,
+        owner_names=partial(display_names, services.client),
+    )
     if count == 0:
         return notice(f"No leads arrived in {period.label}; there is nothing to export.")
     filename = f"handoff-leads-{period.key}-{now.astimezone(team.zone):%Y%m%d}.csv"

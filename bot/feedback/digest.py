@@ -133,9 +133,11 @@ CLI_DELIVERY_SECONDS = 60.0
 
 
 async def digest_text(
-    services: Services, week: Period, *, with_chart: bool = False
+    services: Services, week: Period, *, with_chart: bool = False, permalinks: bool = True
 ) -> tuple[str, bytes | None]:
-    """The digest as `handoff digest` prints it (message, then thread reply), and its chart."""
+    """The digest as `handoff digest` prints it (message, then thread reply), and its chart.
+
+    Without `permalinks` no Slack call is made (cards are named, not linked)."""
     from bot.feedback import reports
     from bot.feedback.chart import weekday_chart
     from bot.slack.permalinks import card_permalinks
@@ -145,7 +147,8 @@ async def digest_text(
     report = await reports.digest_report(
         services.db, week, now=services.clock.now(), zone=team.zone
     )
-    links = await card_permalinks(services.client, [*report.breaches.leads, *report.overdue.leads])
+    listed = [*report.breaches.leads, *report.overdue.leads]
+    links = await card_permalinks(services.client, listed) if permalinks else {}
     sections = await gather_sections(services, week)
     details = digest_details(report, team, permalinks=links, sections=sections)
     png = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -132,19 +133,42 @@ async def digest_days(db: Database, week: Period, *, zone: ZoneInfo) -> list[met
         return await metrics.per_day(session, days_of(week, zone))
 
 
+# The CSV names a lead's owner twice: the Slack id (stable, for joins) and, next to it,
+# the display name a person reads.
+OWNER_COLUMN, OWNER_NAME_COLUMN = "owner", "owner_name"
+OwnerNames = Callable[[list[str]], Awaitable[dict[str, str]]]
+
+
 async def export_csv(
-    db: Database, period: Period, *, now: datetime, zone: ZoneInfo
+    db: Database,
+    period: Period,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    owner_names: OwnerNames | None = None,
 ) -> tuple[bytes, int]:
-    """The period's leads as CSV (UTF-8 with a BOM so spreadsheets read accents); and how many."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    count = -1
+    """The period's leads as CSV (UTF-8 with a BOM so spreadsheets read accents); and how many.
+
+    The rows are read first and the session closed before `owner_names` asks Slack
+    (no session is held across a Slack call); each owner is looked up once.
+    """
     async with db.session() as session:
         await consistent_snapshot(session)
-        async for row in metrics.export_rows(session, period.start, period.end, now=now):
-            writer.writerow([_csv_value(value, zone) for value in row])
-            count += 1
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8"), count
+        rows = [
+            row async for row in metrics.export_rows(session, period.start, period.end, now=now)
+        ]
+    header, leads = list(rows[0]), rows[1:]
+    at = header.index(OWNER_COLUMN) + 1
+    owners = sorted({row[at - 1] for row in leads if row[at - 1]})
+    names = await owner_names(owners) if owner_names and owners else {}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([*header[:at], OWNER_NAME_COLUMN, *header[at:]])
+    for row in leads:
+        owner = row[at - 1]
+        named = [*row[:at], names.get(owner, owner) if owner else None, *row[at:]]
+        writer.writerow([_csv_value(value, zone) for value in named])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8"), len(leads)
 
 
 def _csv_value(value: object, zone: ZoneInfo) -> object:

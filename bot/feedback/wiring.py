@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from bot.feedback import deliveries, digest
+from bot.feedback import deliveries, digest, direct_messages
 from bot.feedback.commands import subcommands
 from bot.runtime.jobs import JobName
 from bot.runtime.registry import Registry
@@ -19,6 +19,9 @@ def register(registry: Registry, services: Services) -> None:
         JobName.WEEKLY_DIGEST, partial(digest.sweep, services), every=digest.SWEEP_EVERY
     )
     registry.deliver(OutboxKind.OUTCOME_REPLY, deliveries.deliver_outcome_reply)
+    registry.deliver(
+        OutboxKind.DM_HELP, partial(direct_messages.deliver_dm_help, registry.subcommands)
+    )
     registry.deliver(OutboxKind.DIGEST_POST, deliveries.deliver_digest)
     registry.deliver(OutboxKind.DIGEST_THREAD, deliveries.deliver_digest_thread)
     registry.deliver(OutboxKind.DIGEST_CHART, deliveries.deliver_digest_chart)

@@ -41,6 +41,8 @@ async def health(services: Services) -> HealthAnswer:
     problems = outbox_problems(outbox, now, set(services.registry.deliveries))
     if services.slack.auth_ok is False:
         problems.append(f"Slack refuses the bot token ({services.slack.error})")
+    if (services.slack.socket or "").startswith("error"):
+        problems.append(f"Socket Mode cannot connect: {services.slack.socket} (SLACK_APP_TOKEN)")
     sections = [await _section(check) for check in services.registry.health_checks]
     for section in sections:
         problems.extend(section.problems)

@@ -110,10 +110,10 @@ def configure_logging(*, verbose: bool = False, log_format: LogFormat = "plain")
     # payload dumps, which would put leads' personal data in the logs.
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for name in PAYLOAD_LOGGERS:
-        logging.getLogger(name).setLevel(logging.INFO)
-    # At INFO SQLAlchemy logs every statement it runs (echo through the logger), so it is
-    # held at WARNING; its errors reach us as exceptions anyway.
-    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+        library = logging.getLogger(name)
+        # Only ever raised: SQLAlchemy keeps its own WARNING (at INFO it logs every statement).
+        if library.getEffectiveLevel() < logging.INFO:
+            library.setLevel(logging.INFO)
     if not verbose:
         for noisy in NOISY:
             logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -21,15 +21,19 @@ if TYPE_CHECKING:
 
 @dataclass
 class SlackStatus:
-    """The last auth.test answer, for /healthz."""
+    """The last auth.test answer and, in Socket Mode, the connection's state, for /healthz."""
 
     auth_ok: bool | None = None
     team: str | None = None
     bot_user_id: str | None = None
     error: str | None = None
+    socket: str | None = None  # None over HTTP; connecting, connected, ... over Socket Mode
 
     def as_json(self) -> dict[str, Any]:
-        return {"auth": self.auth_ok, "team": self.team, "error": self.error}
+        answer: dict[str, Any] = {"auth": self.auth_ok, "team": self.team, "error": self.error}
+        if self.socket is not None:
+            answer["socket"] = self.socket
+        return answer
 
 
 @dataclass

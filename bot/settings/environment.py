@@ -38,7 +38,9 @@ _PLACEHOLDER = re.compile(r"^(changeme|change-me|todo|xxx+|your[-_ ].*|<.*>|\.\.
 # Environment variables and what each holds; the README's table is written from this.
 ENVIRONMENT = {
     "SLACK_BOT_TOKEN": "Bot token (xoxb-…) of the installed Slack app.",
-    "SLACK_SIGNING_SECRET": "Signing secret that verifies requests from Slack.",
+    "SLACK_SIGNING_SECRET": "Signing secret that verifies requests from Slack (HTTP mode).",
+    "SLACK_APP_TOKEN": "App-level token (xapp-…, scope connections:write); set, Slack is "
+    "served over Socket Mode instead of HTTP.",
     "HANDOFF_INTAKE_TOKEN": "Bearer token that marketing automation sends to POST /api/leads.",
     "DATABASE_URL": f"SQLAlchemy URL of the store (default {DEFAULT_DATABASE_URL}).",
     "HANDOFF_CONFIG": "Path of the team configuration (default app.yaml).",
@@ -60,6 +62,8 @@ CRM_REQUIRES = {
     "hubspot": ("HUBSPOT_ACCESS_TOKEN",),
     "salesforce": ("SALESFORCE_INSTANCE_URL", "SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET"),
 }
+# Over Socket Mode Slack authenticates the WebSocket, so no signing secret is needed.
+SOCKET_RUN_REQUIRES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "HANDOFF_INTAKE_TOKEN")
 
 
 def _secret(
@@ -84,6 +88,7 @@ class Environment(BaseModel):
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
     intake_token: SecretStr | None = Field(None, alias="HANDOFF_INTAKE_TOKEN")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
     database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     slack_api_url: str = Field(DEFAULT_SLACK_API_URL, alias="SLACK_API_URL")
     port: int = Field(DEFAULT_PORT, alias="PORT", gt=0, lt=65536)
@@ -140,6 +145,11 @@ class Environment(BaseModel):
     @classmethod
     def _signing_secret(cls, value: str | None) -> str | None:
         return _secret(value)
+
+    @field_validator("slack_app_token", mode="before")
+    @classmethod
+    def _app_token(cls, value: str | None) -> str | None:
+        return _secret(value, prefix="xapp-", what="the app-level token, for Socket Mode")
 
     @field_validator("intake_token", mode="before")
     @classmethod
@@ -198,6 +208,7 @@ class Settings(BaseModel):
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     intake_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
     database_url: str = DEFAULT_DATABASE_URL
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = DEFAULT_PORT
@@ -209,6 +220,11 @@ class Settings(BaseModel):
     salesforce_client_secret: SecretStr | None = None
     metrics_token: SecretStr | None = None
     log_format: LogFormat = "plain"
+
+    @property
+    def socket_mode(self) -> bool:
+        """Slack over Socket Mode: an app-level token is set."""
+        return self.slack_app_token is not None
 
 
 @dataclass(frozen=True)
@@ -251,14 +267,21 @@ def log_format_of(env: Mapping[str, str]) -> LogFormat:
     return "json" if value == "json" else "plain"
 
 
-def missing_for_run(settings: Settings) -> list[str]:
-    """Environment variables `handoff run` needs that are not set."""
+def missing_for_run(settings: Settings, *, socket: bool | None = None) -> list[str]:
+    """Environment variables `handoff run` needs that are not set.
+
+    `socket` asks about Socket Mode (`handoff run --socket`); by default the mode
+    follows the settings (an app-level token means Socket Mode).
+    """
     values = {
         "SLACK_BOT_TOKEN": settings.slack_bot_token,
         "SLACK_SIGNING_SECRET": settings.slack_signing_secret,
+        "SLACK_APP_TOKEN": settings.slack_app_token,
         "HANDOFF_INTAKE_TOKEN": settings.intake_token,
     }
-    return [name for name in RUN_REQUIRES if values[name] is None]
+    socket = settings.socket_mode if socket is None else socket
+    required = SOCKET_RUN_REQUIRES if socket else RUN_REQUIRES
+    return [name for name in required if values[name] is None]
 
 
 def _crm_problems(team: TeamConfig, environment: Environment) -> list[Problem]:

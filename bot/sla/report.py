@@ -69,7 +69,8 @@ def sla_rows(leads: list[Lead], team: TeamConfig, now: datetime) -> list[SlaRow]
     rows = []
     for lead in leads:
         if lead.due_at is None:
-            left = "-"
+            # Queued (intake, `handoff import`): the clock starts when the card is posted.
+            left = "card not posted yet"
         elif is_overdue(lead, now):
             left = "overdue " + format_duration(now - lead.due_at)
         else:

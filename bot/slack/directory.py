@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from slack_sdk.errors import SlackApiError
@@ -10,6 +11,29 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.settings import People
 
 GROUP_CACHE_SECONDS = 300.0
+NAME_LOOKUPS_AT_ONCE = 5
+
+
+async def display_names(client: AsyncWebClient, user_ids: list[str]) -> dict[str, str]:
+    """Each user's Slack display name (else real name, else handle), one users.info per id.
+
+    The caller asks once per export, so that is the cache. A lookup that fails (an
+    unknown or deleted user, a 429, Slack down) keeps the id: an export never fails
+    for want of a name.
+    """
+    gate = asyncio.Semaphore(NAME_LOOKUPS_AT_ONCE)
+
+    async def one(user_id: str) -> str:
+        async with gate:
+            try:
+                user = (await client.users_info(user=user_id)).get("user") or {}
+            except (SlackApiError, OSError, TimeoutError):
+                return user_id
+        profile = user.get("profile") or {}
+        return profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
+
+    names = await asyncio.gather(*(one(user_id) for user_id in user_ids))
+    return dict(zip(user_ids, names, strict=True))
 
 
 class Directory:

@@ -12,8 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.runtime.dispatch import HELP_WORDS, split_args
+from bot.runtime.logs import REQUEST_ID, new_id
 from bot.runtime.services import Services
 from bot.slack.client import counting_copy
 from messages.ids import ActionId, CallbackId, Command
@@ -29,8 +31,14 @@ def register(app: AsyncApp, services: Services) -> None:
 
     @app.middleware
     async def observe(
-        context: AsyncBoltContext, body: dict[str, Any], next: Callable[[], Awaitable[None]]
+        request: AsyncBoltRequest,
+        context: AsyncBoltContext,
+        body: dict[str, Any],
+        next: Callable[[], Awaitable[None]],
     ) -> None:
+        if request.mode == "socket_mode":
+            # No HTTP request (handlers/http/request_ids.py) carries this one: give it an id.
+            REQUEST_ID.set(new_id())
         counted = interaction_of(body, services)
         if counted is not None:
             telemetry.interaction(*counted)

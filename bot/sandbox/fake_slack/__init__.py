@@ -4,6 +4,8 @@
     with FakeSlackServer(ws) as server:
         client = AsyncWebClient(token=ws.bot_token, base_url=server.api_url)
         sender = InteractionSender(ws, bot_url=..., signing_secret=...)
+        # or, to a bot connected over Socket Mode (apps.connections.open, then /link/):
+        sender = InteractionSender(ws, bot_url=..., signing_secret=..., transport="socket")
 
 See workspace.py for the state and its inspection methods, api.py for the Web API
 methods and their error codes, interactions.py for requests sent to the bot.
@@ -15,14 +17,17 @@ from .interactions import InteractionSender
 from .models import Call, Channel, Ephemeral, File, Message, MessageVersion, User, Usergroup, View
 from .seed import SEED, Seed
 from .server import BackgroundServer, FakeSlackServer, create_fake_slack_app
+from .socket_mode import Ack, EnvelopeType, SentEnvelope, SocketConnection, SocketModeHub
 from .workspace import TRIGGER_TTL_SECONDS, FakeSlackError, FakeWorkspace, ResponseTarget
 
 __all__ = [
     "SEED",
     "TRIGGER_TTL_SECONDS",
+    "Ack",
     "BackgroundServer",
     "Call",
     "Channel",
+    "EnvelopeType",
     "Ephemeral",
     "FakeSlackError",
     "FakeSlackServer",
@@ -35,6 +40,9 @@ __all__ = [
     "MessageVersion",
     "ResponseTarget",
     "Seed",
+    "SentEnvelope",
+    "SocketConnection",
+    "SocketModeHub",
     "User",
     "Usergroup",
     "View",

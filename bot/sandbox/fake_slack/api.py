@@ -23,8 +23,11 @@ from messages import block_limits as limits
 from . import block_limits as checks
 from .faults import Fault
 from .models import Call, Channel
+from .socket_mode import websocket_url
 from .workspace import FakeSlackError, FakeWorkspace, ResponseTarget
 
+# Methods that take the app-level token (xapp-) rather than the bot token.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 # Arguments that arrive as JSON strings in form-encoded calls.
 JSON_ARGS = ("blocks", "view", "files", "attachments", "metadata")
 
@@ -130,12 +133,15 @@ def answer(
             result = ApiAnswer(200, {"ok": False, "error": "unknown_method"})
         elif not token:
             result = ApiAnswer(200, {"ok": False, "error": "not_authed"})
-        elif token != ws.bot_token:
-            result = ApiAnswer(200, {"ok": False, "error": "invalid_auth"})
+        elif (error := _token_error(ws, name, token)) is not None:
+            result = ApiAnswer(200, {"ok": False, "error": error})
         else:
             try:
                 body = _METHODS[name](ws, Args(values), context)
-                result = ApiAnswer(200, {"ok": True, **body})
+                # Slack names the token's scopes on every answer; `handoff check --online`
+                # compares them with the manifest's.
+                scopes = {"x-oauth-scopes": ",".join(ws.scopes)}
+                result = ApiAnswer(200, {"ok": True, **body}, scopes)
                 channel = _answer_channel(body) or channel
             except FakeSlackError as exc:
                 result = ApiAnswer(200, _error_body(exc))
@@ -151,6 +157,16 @@ def answer(
             )
         )
         return result
+
+
+def _token_error(ws: FakeWorkspace, name: str, token: str) -> str | None:
+    """Slack's answer to the wrong token: a known token of the other kind, or none it knows."""
+    wanted, other = (
+        (ws.app_token, ws.bot_token) if name in APP_TOKEN_METHODS else (ws.bot_token, ws.app_token)
+    )
+    if token == wanted:
+        return None
+    return "not_allowed_token_type" if token == other else "invalid_auth"
 
 
 def _error_body(exc: FakeSlackError) -> dict[str, Any]:
@@ -270,6 +286,11 @@ def auth_test(ws: FakeWorkspace, args: Args, ctx: Context) -> dict[str, Any]:
         "bot_id": ws.bot_id,
         "is_enterprise_install": False,
     }
+
+
+@method("apps.connections.open")
+def apps_connections_open(ws: FakeWorkspace, args: Args, ctx: Context) -> dict[str, Any]:
+    return {"url": websocket_url(ctx.base_url, ws.sockets.issue_ticket(), ws.app_id)}
 
 
 # ------------------------------------------------------------------------ chat

@@ -4,6 +4,11 @@ A click, a modal submission or a slash command is built from what the workspace 
 (the message and its button, the open view), sent to `{bot_url}/slack/events` the way
 Slack sends it, and the bot's HTTP answer is applied the way Slack would apply it (view
 closed or kept open with errors, slash command ack shown to the user).
+
+With `transport="socket"` the same payloads go to the bot as Socket Mode envelopes over
+the WebSocket it opened (socket_mode.py), and the payload of its ack is applied exactly
+like an HTTP answer; the methods return an httpx.Response made from the ack, so one test
+reads the same either way.
 """
 
 from __future__ import annotations
@@ -11,16 +16,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import httpx
 
 from . import api
 from .models import View, iter_elements
+from .socket_mode import Ack, EnvelopeType
 from .workspace import FakeSlackError, FakeWorkspace
 
 EVENTS_PATH = "/slack/events"
@@ -54,17 +61,36 @@ _INITIAL_KEYS = {
 }
 
 
+Transport = Literal["http", "socket"]
+
+
 @dataclass(frozen=True)
 class Delivery:
     """A request ready to send, and what to do with the bot's answer."""
 
     body: bytes
     after: Callable[[httpx.Response], None]
+    # Interactions and commands are form-encoded; the Events API posts JSON.
+    content_type: str = "application/x-www-form-urlencoded"
 
 
 @dataclass(frozen=True)
 class _PayloadDelivery(Delivery):
     payload: dict[str, Any] = field(default_factory=dict)
+    # Over Socket Mode: the envelope type that carries `payload`.
+    envelope: EnvelopeType = EnvelopeType.INTERACTIVE
+
+
+def ack_response(ack: Ack) -> httpx.Response:
+    """The bot's ack as the HTTP answer Slack would have had: 200 with its payload, if any.
+
+    No ack in time is a 504: Slack stops waiting and shows the user an error.
+    """
+    if not ack.acked:
+        return httpx.Response(504, json={"error": "no_ack_within_3_seconds"})
+    if ack.payload is None:
+        return httpx.Response(200, content=b"")
+    return httpx.Response(200, json=ack.payload)
 
 
 class InteractionSender:
@@ -79,8 +105,10 @@ class InteractionSender:
         response_base_url: str | None = None,
         verification_token: str = "verification_token",
         timeout: float = 10.0,
+        transport: Transport = "http",
     ) -> None:
         self.ws = ws
+        self.transport = transport
         self.events_url = bot_url.rstrip("/") + EVENTS_PATH
         self.signing_secret = signing_secret
         self._response_base_url = response_base_url
@@ -89,14 +117,19 @@ class InteractionSender:
 
     # ---------------------------------------------------------------- signing
 
-    def sign(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    def sign(
+        self,
+        body: bytes,
+        timestamp: int | None = None,
+        content_type: str = "application/x-www-form-urlencoded",
+    ) -> dict[str, str]:
         """Headers Slack sends: the timestamp and `v0=` HMAC-SHA256 of `v0:{ts}:{body}`."""
         ts = str(int(time.time()) if timestamp is None else timestamp)
         digest = hmac.new(
             self.signing_secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256
         ).hexdigest()
         return {
-            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Type": content_type,
             "User-Agent": _USER_AGENT,
             "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": f"v0={digest}",
@@ -125,19 +158,35 @@ class InteractionSender:
         return urlencode({"payload": json.dumps(payload)}).encode()
 
     def post_payload(self, payload: Mapping[str, Any]) -> httpx.Response:
-        """Sign and send a payload as is (e.g. an edited `block_actions_payload`)."""
-        return self.post(self.encode_payload(payload))
+        """Send an interaction payload as is (e.g. an edited `block_actions_payload`)."""
+        return self._send(self._as_is(payload))
 
     async def apost_payload(self, payload: Mapping[str, Any]) -> httpx.Response:
-        return await self.apost(self.encode_payload(payload))
+        return await self._asend(self._as_is(payload))
+
+    def _as_is(self, payload: Mapping[str, Any]) -> _PayloadDelivery:
+        return _PayloadDelivery(
+            body=self.encode_payload(payload), after=lambda _: None, payload=dict(payload)
+        )
 
     def _send(self, delivery: Delivery) -> httpx.Response:
-        response = self.post(delivery.body)
+        if self.transport == "socket":
+            kind, payload = _envelope_of(delivery)
+            response = ack_response(self.ws.sockets.deliver(kind, payload, self.timeout))
+        else:
+            response = self.post(
+                delivery.body, self.sign(delivery.body, None, delivery.content_type)
+            )
         delivery.after(response)
         return response
 
     async def _asend(self, delivery: Delivery) -> httpx.Response:
-        response = await self.apost(delivery.body)
+        if self.transport == "socket":
+            kind, payload = _envelope_of(delivery)
+            response = ack_response(await self.ws.sockets.adeliver(kind, payload))
+        else:
+            headers = self.sign(delivery.body, None, delivery.content_type)
+            response = await self.apost(delivery.body, headers)
         delivery.after(response)
         return response
 
@@ -480,7 +529,9 @@ class InteractionSender:
         def after(response: httpx.Response) -> None:
             self._after_slash(user_id, channel_id, response)
 
-        return Delivery(urlencode(form).encode(), after)
+        return _PayloadDelivery(
+            urlencode(form).encode(), after, payload=form, envelope=EnvelopeType.SLASH_COMMANDS
+        )
 
     def _after_slash(self, user_id: str, channel_id: str, response: httpx.Response) -> None:
         if response.status_code != 200 or not response.content.strip():
@@ -511,6 +562,64 @@ class InteractionSender:
                     source="slash_command",
                 )
 
+    # ----------------------------------------------------------------- events
+
+    def message_in_dm(self, *, user: str, text: str) -> httpx.Response:
+        """`user` types `text` in their DM with the bot (the App Home messages tab); the bot
+        hears of it as a message.im event, as Slack sends one."""
+        ws = self.ws
+        with ws.lock:
+            self._active_user(user)
+            channel = ws._open_dm(user).id
+            message = ws._post(channel, text=text, blocks=None, user=user)
+            event = {
+                "type": "message",
+                "channel": channel,
+                "user": user,
+                "text": text,
+                "ts": message.ts,
+                "event_ts": message.ts,
+                "channel_type": "im",
+                "team": ws.team_id,
+            }
+        return self.send_event(event)
+
+    def send_event(self, event: Mapping[str, Any]) -> httpx.Response:
+        """Deliver an Events API event: a signed JSON POST, or an events_api envelope."""
+        payload = self.event_payload(event)
+        return self._send(
+            _PayloadDelivery(
+                body=json.dumps(payload).encode(),
+                after=lambda _: None,
+                content_type="application/json",
+                payload=payload,
+                envelope=EnvelopeType.EVENTS_API,
+            )
+        )
+
+    def event_payload(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """The `event_callback` wrapper Slack puts around an event."""
+        ws = self.ws
+        return {
+            "token": self.verification_token,
+            "team_id": ws.team_id,
+            "api_app_id": ws.app_id,
+            "event": dict(event),
+            "type": "event_callback",
+            "event_id": f"Ev{secrets.token_hex(5).upper()}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": ws.team_id,
+                    "user_id": ws.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+        }
+
     # ---------------------------------------------------------------- helpers
 
     def _active_user(self, user_id: str) -> Any:
@@ -531,6 +640,12 @@ class InteractionSender:
                 "no response_base_url: pass one, or start a FakeSlackServer for the workspace"
             )
         return f"{base.rstrip('/')}/response/{token}"
+
+
+def _envelope_of(delivery: Delivery) -> tuple[EnvelopeType, dict[str, Any]]:
+    if not isinstance(delivery, _PayloadDelivery):
+        raise TypeError("only payload deliveries travel over Socket Mode")
+    return delivery.envelope, delivery.payload
 
 
 def _action(block: dict[str, Any], element: dict[str, Any], value: str | None) -> dict[str, Any]:

@@ -9,6 +9,8 @@ TEAM_NAME = "Handoff Demo"
 TEAM_DOMAIN = "handoff-demo"
 APP_ID = "A0HANDOFF"
 BOT_TOKEN = "xoxb-test-token"
+# An app-level token (Socket Mode): Slack writes them xapp-1-<app id>-<number>-<secret>.
+APP_TOKEN = "xapp-1-A0HANDOFF-1-test-app-token"
 BOT_USER_ID = "U0BOT"
 BOT_ID = "B0BOT"
 BOT_NAME = "handoff"
@@ -37,6 +39,7 @@ class Seed:
     team_domain: str = TEAM_DOMAIN
     app_id: str = APP_ID
     bot_token: str = BOT_TOKEN
+    app_token: str = APP_TOKEN
     bot_user_id: str = BOT_USER_ID
     bot_id: str = BOT_ID
     bot_name: str = BOT_NAME

@@ -16,16 +16,19 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from bot.sandbox.servers import BackgroundServer
 
 from . import api
+from .socket_mode import LINK_PATH
 from .workspace import FakeSlackError, FakeWorkspace
 
 
 def create_fake_slack_app(ws: FakeWorkspace, public_url: str | None = None) -> Starlette:
-    """Routes: POST|GET /api/{method}, POST /response/{token}, POST /upload/{file_id}.
+    """Routes: POST|GET /api/{method}, POST /response/{token}, POST /upload/{file_id}, and
+    the Socket Mode WebSocket at /link/ (the URL apps.connections.open hands out).
 
     `public_url` is where these routes are reachable from the bot (e.g.
     "http://127.0.0.1:8000/fake-slack" when mounted at /fake-slack); it goes into
@@ -80,9 +83,13 @@ def create_fake_slack_app(ws: FakeWorkspace, public_url: str | None = None) -> S
         # What files.slack.com answers; slack_sdk only looks at the status.
         return PlainTextResponse(f"OK - {len(data)}")
 
+    async def socket_link(websocket: WebSocket) -> None:
+        await ws.sockets.serve(websocket)
+
     return Starlette(
         routes=[
             Route("/api/{method}", web_api, methods=["GET", "POST"]),
+            WebSocketRoute(LINK_PATH, socket_link),
             Route("/response/{token}", response_url, methods=["POST"]),
             Route("/upload/{file_id}", upload, methods=["POST", "PUT"]),
         ]

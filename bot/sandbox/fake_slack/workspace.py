@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.slack.manifest import BOT_SCOPES
+
 from . import seed
 from .faults import Faults
 from .models import (
@@ -33,6 +35,7 @@ from .models import (
     View,
     iter_elements,
 )
+from .socket_mode import SocketModeHub
 
 # Slack lets an app exchange a trigger_id for a modal within three seconds, once.
 TRIGGER_TTL_SECONDS = 3.0
@@ -100,8 +103,12 @@ class FakeWorkspace:
         bot_user_id: str = seed.BOT_USER_ID,
         bot_id: str = seed.BOT_ID,
         bot_name: str = seed.BOT_NAME,
+        app_token: str = seed.APP_TOKEN,
     ) -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
+        # The bot scopes the app was installed with: the manifest's, unless a test takes some.
+        self.scopes: list[str] = list(BOT_SCOPES)
         self.team_id = team_id
         self.team_domain = team_domain
         self.team_name = team_name
@@ -130,6 +137,8 @@ class FakeWorkspace:
         self._last_ts_us = 0
         self._down = False
         self.faults = Faults(self.lock, self._bump)
+        # Socket Mode: apps.connections.open's tickets and the connected app (socket_mode.py).
+        self.sockets = SocketModeHub(app_id)
         self.add_user(id=bot_user_id, name=bot_name, real_name=bot_name, is_bot=True, bot_id=bot_id)
 
     @classmethod
