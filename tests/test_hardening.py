@@ -17,7 +17,7 @@ import httpx
 import pytest
 import yaml
 
-from bot.cli import PAYLOAD_LOGGERS, configure_logging
+from bot.runtime.logs import PAYLOAD_LOGGERS, configure_logging
 from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
 from bot.settings import Settings
 from messages.ids import ActionId
