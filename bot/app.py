@@ -14,18 +14,22 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from bot.crm import wiring as crm
 from bot.feedback import wiring as feedback
 from bot.leads import wiring as leads
 from bot.runtime.deliveries import DeliveryContext
+from bot.runtime.jobs import Jobs
 from bot.runtime.outbox_worker import OutboxWorker
 from bot.runtime.pacing import ChannelPacer
 from bot.runtime.registry import Registry
 from bot.runtime.services import Services
+from bot.runtime.telemetry import Telemetry
 from bot.settings import Settings
 from bot.sla import wiring as sla
+from bot.slack.client import CountingClient, OnCall
 from bot.slack.directory import Directory
 from bot.slack.errors import slack_error
 from bot.slack.socket import SocketMode
@@ -37,9 +41,11 @@ from handlers.http.erasure import make_erasure_endpoint
 from handlers.http.errors import JSON_ERRORS
 from handlers.http.health import make_health_endpoint
 from handlers.http.intake import make_intake_endpoint
+from handlers.http.metrics import make_metrics_endpoint
 from handlers.http.openapi import OPENAPI_PATH, make_openapi_endpoint
 from handlers.http.outcomes import ROUTE as OUTCOME_ROUTE
 from handlers.http.outcomes import make_outcome_endpoint
+from handlers.http.request_ids import RequestIds
 from handlers.http.slack_events import make_slack_endpoint
 from handlers.slack import (
     app_events,
@@ -47,6 +53,7 @@ from handlers.slack import (
     errors,
     lead_actions,
     leadfeedback,
+    observe,
     reject_modal,
 )
 from handlers.slack import survey as survey_listeners
@@ -95,10 +102,10 @@ class HandoffApp:
     socket: SocketMode | None = None  # Slack over Socket Mode (SLACK_APP_TOKEN set)
 
 
-def slack_client(settings: Settings) -> AsyncWebClient:
+def slack_client(settings: Settings, on_call: OnCall | None = None) -> AsyncWebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(
-        token=token, base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS
+    return CountingClient(
+        token=token, base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS, on_call=on_call
     )
 
 
@@ -114,14 +121,17 @@ def create_app(
         raise ValueError("create_app needs SLACK_BOT_TOKEN")
     if not settings.socket_mode and settings.slack_signing_secret is None:
         raise ValueError("create_app needs SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN)")
+    telemetry = Telemetry()
     services = _services(
         settings,
         db or Database(settings.database_url),
         clock or SystemClock(),
-        client or slack_client(settings),
+        client or slack_client(settings, telemetry.slack_call),
+        telemetry,
     )
     bolt = _bolt(settings, services)
     errors.register(bolt, services)
+    observe.register(bolt, services)
     app_events.register(bolt)
     for capability in CAPABILITIES:
         capability.register(services.registry, services)
@@ -132,7 +142,9 @@ def create_app(
         *(route for c in CAPABILITIES if c.routes for route in c.routes(services)),
         *(extra_routes or []),
     ]
-    http = Starlette(routes=routes, exception_handlers=JSON_ERRORS)
+    http = Starlette(
+        routes=routes, exception_handlers=JSON_ERRORS, middleware=[Middleware(RequestIds)]
+    )
     handoff = HandoffApp(services=services, bolt=bolt, http=http)
     handoff.socket = _socket_mode(bolt, services)
 
@@ -148,11 +160,13 @@ def create_app(
     return handoff
 
 
-def _services(settings: Settings, db: Database, clock: Clock, client: AsyncWebClient) -> Services:
-    registry = Registry()
+def _services(
+    settings: Settings, db: Database, clock: Clock, client: AsyncWebClient, telemetry: Telemetry
+) -> Services:
+    registry = Registry(jobs=Jobs(observe=telemetry.sweep))
     worker = OutboxWorker(
         DeliveryContext(settings=settings, db=db, client=client, clock=clock, pacer=ChannelPacer()),
-        registry.deliveries,
+        telemetry.counted(registry.deliveries),
     )
     return Services(
         settings=settings,
@@ -162,6 +176,7 @@ def _services(settings: Settings, db: Database, clock: Clock, client: AsyncWebCl
         outbox=worker,
         directory=Directory(client),
         registry=registry,
+        telemetry=telemetry,
     )
 
 
@@ -183,7 +198,11 @@ def _bolt(settings: Settings, services: Services) -> AsyncApp:
     return AsyncApp(
         # Bolt gives each request a client with the token from `authorize`; its
         # own client carries none (it warns when both are set).
-        client=AsyncWebClient(base_url=settings.slack_api_url, timeout=SLACK_TIMEOUT_SECONDS),
+        client=CountingClient(
+            base_url=settings.slack_api_url,
+            timeout=SLACK_TIMEOUT_SECONDS,
+            on_call=services.telemetry.slack_call,
+        ),
         signing_secret=secret.get_secret_value() if secret is not None else None,
         authorize=authorize,
         process_before_response=False,
@@ -205,6 +224,7 @@ def _routes(settings: Settings, services: Services, bolt: AsyncApp) -> list[Base
         Route(OUTCOME_ROUTE, make_outcome_endpoint(services), methods=["POST"]),
         Route(ERASURE_ROUTE, make_erasure_endpoint(services), methods=["DELETE"]),
         Route("/healthz", make_health_endpoint(services), methods=["GET"]),
+        Route("/metrics", make_metrics_endpoint(services), methods=["GET"]),
         Route(OPENAPI_PATH, make_openapi_endpoint(), methods=["GET"]),
     ]
 

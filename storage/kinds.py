@@ -64,6 +64,8 @@ class EventKind(StrEnum):
     FIRST_TOUCH = "first_touch"
     # A withdrawn lead's record became an MQL again: it arrives anew.
     REQUALIFIED = "requalified"
+    # An operator dropped Slack work about the lead (`handoff outbox drop`); detail says why.
+    OUTBOX_DROPPED = "outbox_dropped"
 
 
 # --- payloads -----------------------------------------------------------------------------

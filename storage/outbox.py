@@ -94,6 +94,8 @@ async def try_lease(
         .where(
             OutboxMessage.id == message_id,
             OutboxMessage.state == OutboxState.PENDING,
+            # Still due: another worker may have tried it meanwhile and put it off.
+            OutboxMessage.not_before <= now,
             or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
         )
         .values(lease_until=now + lease_for, attempts=OutboxMessage.attempts + 1)

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import yaml
 
-from bot.cli import PAYLOAD_LOGGERS, configure_logging
+from bot.runtime.logs import PAYLOAD_LOGGERS, configure_logging
 from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
 from bot.sandbox.outages import BotProcess, PgProxy
 from bot.settings import Settings
@@ -406,7 +406,7 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 
 def fill(disk: Path) -> Path:
     filler = disk / "filler"
-    with filler.open("wb") as handle, contextlib.suppress(OSError):
+    with filler.open("wb", buffering=0) as handle, contextlib.suppress(OSError):
         while True:
             handle.write(b"\0" * 65536)
             handle.flush()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import logging
+import os
 
 import click
 
-from bot.cli import crm, demo, leads, privacy, reports, setup
+from bot.cli import backup, crm, demo, leads, outbox, privacy, reports, setup
+from bot.runtime.logs import configure_logging
+from bot.settings import log_format_of
 
 
 @click.group()
@@ -17,39 +19,9 @@ from bot.cli import crm, demo, leads, privacy, reports, setup
 @click.pass_context
 def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
     """Handoff: MQL cards in Slack, claims, rejection reasons and shared numbers."""
-    configure_logging(verbose=verbose)
+    # Before the settings are loaded: each subcommand loads them and reports their problems.
+    configure_logging(verbose=verbose, log_format=log_format_of(os.environ))
     ctx.obj = {"config": config}
-
-
-# At DEBUG these log whole requests and answers: message text, leads' names and emails.
-PAYLOAD_LOGGERS = (
-    "slack_sdk",
-    "slack_bolt",
-    "aiohttp",
-    "httpx",
-    "httpcore",
-    "sqlalchemy",
-    "aiosqlite",
-    "asyncpg",
-)
-
-
-def configure_logging(*, verbose: bool) -> None:
-    """Our own debug lines with -v (they name ids, never people); never other libraries'
-    payload dumps, which would put leads' personal data in the logs."""
-    level = logging.DEBUG if verbose else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # basicConfig leaves an already configured root alone; the level must hold regardless.
-    logging.getLogger().setLevel(level)
-    for name in PAYLOAD_LOGGERS:
-        library = logging.getLogger(name)
-        # Only ever raised: SQLAlchemy, say, keeps its own WARNING.
-        if library.getEffectiveLevel() < logging.INFO:
-            library.setLevel(logging.INFO)
-    if not verbose:
-        # Migration and HTTP client chatter hides what a person needs to read.
-        for noisy in ("alembic", "httpx"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 for command in (
@@ -63,5 +35,7 @@ for command in (
     reports.sla,
     privacy.forget,
     crm.crm,
+    outbox.outbox,
 ):
     main.add_command(command)
+setup.db.add_command(backup.backup)

@@ -17,7 +17,8 @@ def fail(lines: list[str], title: str) -> NoReturn:
     """Print the problems, one per line, and exit 2."""
     console.print(f"[bold red]{title}[/]")
     for line in lines:
-        console.print(f"  • {line}", markup=False, highlight=False)
+        # soft_wrap: a command in a line stays one line, to be copied as it is.
+        console.print(f"  • {line}", markup=False, highlight=False, soft_wrap=True)
     sys.exit(2)
 
 

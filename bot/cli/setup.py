@@ -55,7 +55,11 @@ def run(ctx: click.Context, host: str, port: int | None, socket: bool) -> None:
     handoff = create_app(settings)
     if socket:
         out.print("Slack: Socket Mode (no public URL needed)", highlight=False)
-    uvicorn.run(handoff.http, host=host, port=port or settings.port, log_level="info")
+    # log_config=None: uvicorn's lines go through our one configuration (bot/runtime/logs.py),
+    # in HANDOFF_LOG_FORMAT like every other line.
+    uvicorn.run(
+        handoff.http, host=host, port=port or settings.port, log_level="info", log_config=None
+    )
 
 
 def _check_app_token(settings: Settings) -> None:

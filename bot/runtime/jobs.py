@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -23,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 # A sweep closes over what it needs (the app's services), so jobs know nothing of them.
 Sweep = Callable[[], Awaitable[None]]
+# Wraps each run of a job by name (bot/runtime/telemetry.py times it and binds a job id).
+Observe = Callable[[str], AbstractContextManager[None]]
 
 
 class JobName(StrEnum):
@@ -42,7 +45,8 @@ class Job:
 
 
 class Jobs:
-    def __init__(self) -> None:
+    def __init__(self, *, observe: Observe = lambda _: contextlib.nullcontext()) -> None:
+        self._observe = observe
         self._jobs: dict[str, Job] = {}
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[None]] = set()
@@ -92,7 +96,8 @@ class Jobs:
             if task is not None:
                 self._running.add(task)
             try:
-                await job.sweep()
+                with self._observe(job.name):
+                    await job.sweep()
             except Exception:
                 # The next run retries; nothing was half-done because each sweep commits per item.
                 logger.exception("job %s failed", job.name)

@@ -21,6 +21,7 @@ from bot.runtime.deliveries import (
     Sent,
     retry_after_seconds,
 )
+from bot.runtime.logs import bind_outbox_id
 from bot.runtime.once import delivering
 from bot.slack.errors import slack_error
 from storage import outbox
@@ -96,6 +97,7 @@ class OutboxWorker:
         async with self._concurrency:
             delivery = self.deliveries.get(message.kind)
             message_id = message.id or 0
+            bind_outbox_id(message_id)  # each attempt runs in its own task (gather)
             if delivery is None:
                 logger.error(
                     "outbox #%s has kind %r, which this process cannot deliver; it stays pending",

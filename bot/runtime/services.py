@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.runtime.registry import Registry
+from bot.runtime.telemetry import Telemetry
 from bot.settings import Settings
 from bot.slack.directory import Directory
 from bot.timekeeping.clock import Clock
@@ -47,3 +48,4 @@ class Services:
     slack: SlackStatus = field(default_factory=SlackStatus)
     # The CRM connector, when crm.provider names one (bot/crm/wiring.py).
     crm: Crm | None = None
+    telemetry: Telemetry = field(default_factory=Telemetry)

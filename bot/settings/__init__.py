@@ -8,10 +8,12 @@ bot imports.
 from bot.settings.common import Channels, People
 from bot.settings.environment import (
     ENVIRONMENT,
+    LogFormat,
     Problem,
     Settings,
     SettingsError,
     load_settings,
+    log_format_of,
     missing_for_run,
 )
 from bot.settings.sla import BusinessHours, Holidays, SlaConfig
@@ -25,6 +27,7 @@ __all__ = [
     "Channels",
     "DigestConfig",
     "Holidays",
+    "LogFormat",
     "People",
     "Problem",
     "RejectionReason",
@@ -35,5 +38,6 @@ __all__ = [
     "SurveyQuestion",
     "TeamConfig",
     "load_settings",
+    "log_format_of",
     "missing_for_run",
 ]

@@ -17,12 +17,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from bot.settings.team import TeamConfig
+
+LogFormat = Literal["plain", "json"]
+LOG_FORMATS: tuple[LogFormat, ...] = ("plain", "json")
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///handoff.db"
@@ -49,6 +52,8 @@ ENVIRONMENT = {
     "SALESFORCE_INSTANCE_URL": "The org's My Domain URL (https://….my.salesforce.com).",
     "SALESFORCE_CLIENT_ID": "Consumer key of the connected app (client-credentials flow).",
     "SALESFORCE_CLIENT_SECRET": "Consumer secret of the connected app.",
+    "HANDOFF_METRICS_TOKEN": "Bearer token for GET /metrics; unset, /metrics is off (404).",
+    "HANDOFF_LOG_FORMAT": "Log format: plain (default) or json, one object per line.",
 }
 RUN_REQUIRES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "HANDOFF_INTAKE_TOKEN")
 # What each crm.provider needs from the environment (HUBSPOT_CLIENT_SECRET is only
@@ -128,6 +133,9 @@ class Environment(BaseModel):
             raise ValueError("must be the org's My Domain URL, e.g. https://acme.my.salesforce.com")
         return value.rstrip("/")
 
+    metrics_token: SecretStr | None = Field(None, alias="HANDOFF_METRICS_TOKEN")
+    log_format: LogFormat = Field("plain", alias="HANDOFF_LOG_FORMAT")
+
     @field_validator("slack_bot_token", mode="before")
     @classmethod
     def _bot_token(cls, value: str | None) -> str | None:
@@ -147,6 +155,19 @@ class Environment(BaseModel):
     @classmethod
     def _intake_token(cls, value: str | None) -> str | None:
         return _secret(value, min_length=16)
+
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _metrics_token(cls, value: str | None) -> str | None:
+        return _secret(value, min_length=16)
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: str | None) -> str:
+        value = (value or "plain").strip().lower()
+        if value not in LOG_FORMATS:
+            raise ValueError(f"{value!r} is not a log format: use plain or json")
+        return value
 
     @field_validator("database_url", mode="before")
     @classmethod
@@ -197,6 +218,8 @@ class Settings(BaseModel):
     salesforce_instance_url: str | None = None
     salesforce_client_id: str | None = None
     salesforce_client_secret: SecretStr | None = None
+    metrics_token: SecretStr | None = None
+    log_format: LogFormat = "plain"
 
     @property
     def socket_mode(self) -> bool:
@@ -233,6 +256,15 @@ def load_settings(
     if problems or team is None or environment is None:
         raise SettingsError(problems)
     return Settings(team=team, config_path=path, **environment.model_dump())
+
+
+def log_format_of(env: Mapping[str, str]) -> LogFormat:
+    """The log format, read on its own: logging starts before the settings are loaded.
+
+    A wrong value gives plain logs here; `load_settings` then reports it with its name.
+    """
+    value = (env.get("HANDOFF_LOG_FORMAT") or "plain").strip().lower()
+    return "json" if value == "json" else "plain"
 
 
 def missing_for_run(settings: Settings, *, socket: bool | None = None) -> list[str]:

@@ -34,6 +34,7 @@ def make_intake_endpoint(services: Services) -> Callable[[Request], Awaitable[JS
         items, is_batch = unwrapped
         leads, errors = parse_leads(items)
         if errors:
+            services.telemetry.intake_invalid(len({error.index for error in errors}))
             if not is_batch:
                 errors = [e.model_copy(update={"index": None}) for e in errors]
             return error_response(
@@ -47,6 +48,7 @@ def make_intake_endpoint(services: Services) -> Callable[[Request], Awaitable[JS
             logger.warning("the store did not answer during intake: %r", exc)
             return store_down()
         services.outbox.wake()
+        services.telemetry.intake_results([outcome.status for outcome in outcomes])
         created = sum(o.status is IngestStatus.CREATED for o in outcomes)
         status = 201 if created else 200
         if not is_batch:

@@ -19,6 +19,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.runtime.logs import current_request_id
 from bot.runtime.services import Services
 from handlers.slack.replies import answer_privately
 from messages.refusals import refusal_message, something_went_wrong
@@ -74,7 +75,8 @@ async def answer_error(
     if isinstance(error, Refusal):
         message = refusal_message(error, services.settings.team)
     else:
-        reference = uuid.uuid4().hex[:8]
+        # The request id, so the reference a person quotes finds every line of that request.
+        reference = current_request_id() or uuid.uuid4().hex[:8]
         logger.error("unhandled error (ref %s)", reference, exc_info=error)
         message = something_went_wrong(reference)
     await answer_privately(client, body, message, respond=respond)
