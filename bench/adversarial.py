@@ -204,7 +204,7 @@ def lead_batches(base: str, stop: threading.Event, answered: list[dict[str, Any]
         except httpx.HTTPError:
             pass  # the process was killed mid-request: the batch is all or nothing
         n += 1
-        time.sleep(0.05)
+        time.sleep(0.2)
 
 
 def run_kills(database_url: str, kills: int, seed: int, workdir: Path) -> dict[str, Any]:
@@ -231,11 +231,11 @@ def run_kills(database_url: str, kills: int, seed: int, workdir: Path) -> dict[s
                 stop.set()
                 client.join()
         with BotProcess(env, config):
-            deadline = time.monotonic() + 300
+            deadline = time.monotonic() + 900
             while time.monotonic() < deadline and any(
-                m.state == "pending" for m in stored_outbox(database_url)
+                m.state == "pending" and m.kind == "post_card" for m in stored_outbox(database_url)
             ):
-                time.sleep(1)
+                time.sleep(1)  # Slack's pace: a card a second
     reported = {lead["id"] for batch in answered for lead in batch["leads"]}
     stored = {lead.id for lead in stored_leads(database_url)}
     posted = cards_per_lead(workspace)
@@ -273,9 +273,11 @@ def run_outages(postgres_url: str, outages: int) -> dict[str, Any]:
                 if response.status_code == 201:
                     answered.append(response.json())
                 time.sleep(0.3)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and bot.drain() > 0:
-            pass
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and any(
+            m.state == "pending" and m.kind == "post_card" for m in stored_outbox(postgres_url)
+        ):
+            time.sleep(1)
     reported = {lead["id"] for batch in answered for lead in batch["leads"]}
     stored = {lead.id for lead in stored_leads(postgres_url)}
     posted = cards_per_lead(workspace)
