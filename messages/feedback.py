@@ -180,6 +180,7 @@ EVENT_WORDS: dict[str, str] = {
     EventKind.WITHDRAWN: "Withdrawn by the CRM before its card was posted",
     EventKind.FIRST_TOUCH: "First sales activity in the CRM",
     EventKind.REQUALIFIED: "Qualified again in the CRM",
+    EventKind.ERASED: "Personal data erased",
     EventKind.OUTBOX_DROPPED: "A Slack post about it was dropped by an operator",
 }
 

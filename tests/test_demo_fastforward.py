@@ -57,6 +57,7 @@ def test_a_day_from_sunday_morning_lands_when_mondays_digest_and_survey_are_due(
         "weekly digest",
         "monthly survey",
         "response-deadline reminders",
+        "personal-data retention",
     }
 
     (digest,) = sunday.workspace.messages(ALIGNMENT)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from bot.runtime.jobs import JobName
 from bot.runtime.services import Services
 from bot.sandbox.fake_slack import FakeWorkspace
 from bot.settings import TeamConfig
@@ -42,9 +43,10 @@ SETTLE_POLL_SECONDS = 0.05
 
 # What the page calls each job; a job added later shows its name in words.
 JOB_WORDS = {
-    "sla_sweep": "response-deadline reminders",
-    "weekly_digest": "weekly digest",
-    "survey": "monthly survey",
+    JobName.SLA_SWEEP: "response-deadline reminders",
+    JobName.WEEKLY_DIGEST: "weekly digest",
+    JobName.SURVEY: "monthly survey",
+    JobName.RETENTION: "personal-data retention",
 }
 
 
