@@ -20,6 +20,7 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from bot.cli import main
+from bot.cli.base import out
 from bot.runtime.logs import HANDLER_NAME
 from storage.database import Database
 from storage.kinds import DigestRef, EventKind, EventRef, OutboxKind
@@ -59,6 +60,8 @@ def _restore_logging() -> Iterator[None]:
 
 def handoff(database_url: str, *args: str) -> Result:
     env = {"DATABASE_URL": database_url, "HANDOFF_CONFIG": str(ROOT / "app.yaml"), "COLUMNS": "200"}
+    # The console took its width when it was imported, whatever COLUMNS says now.
+    out.width = 200
     return CliRunner().invoke(main, list(args), env=env)
 
 

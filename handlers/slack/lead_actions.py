@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.leads.clicks import once_posted
 from bot.runtime.services import Services
 from handlers.slack.errors import answering_errors
 from handlers.slack.payloads import CardClick, parse_card_click
@@ -59,10 +60,12 @@ def _transition_listener(
     async def listener(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         click = _click(body)
-        async with services.db.session() as session:
-            await transition(
+        await once_posted(
+            services.db,
+            lambda session: transition(
                 session, lead_id=click.lead_id, user_id=click.user_id, now=services.clock.now()
-            )
+            ),
+        )
         services.outbox.wake()
 
     listener.__name__ = f"on_{transition.__name__}"
@@ -82,8 +85,12 @@ def _reject_listener(services: Services) -> Callable[..., Awaitable[None]]:
             trigger_id=click.trigger_id, view=reject_modal(metadata, team)
         )
         try:
-            async with services.db.session() as session:
-                await check_rejectable(session, lead_id=click.lead_id, user_id=click.user_id)
+            await once_posted(
+                services.db,
+                lambda session: check_rejectable(
+                    session, lead_id=click.lead_id, user_id=click.user_id
+                ),
+            )
         except TransitionRefused as refused:
             view = opened["view"]
             await client.views_update(
