@@ -86,10 +86,11 @@ class BotServer:
         if self._thread:
             self._thread.join(20)
 
-    def call(self, coroutine_factory: Callable[[], Any]) -> Any:
+    def call(self, coroutine_factory: Callable[[], Any], *, timeout: float = 10) -> Any:
         """Run a coroutine on the bot's own loop (e.g. to read its in-memory state)."""
         assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(coroutine_factory(), self._loop).result(10)
+        future = asyncio.run_coroutine_threadsafe(coroutine_factory(), self._loop)
+        return future.result(timeout)
 
     def drain(self, *, rounds: int = 200) -> int:
         """Deliver every outbox row that is due, on the bot's own loop, until none is left.
@@ -107,7 +108,8 @@ class BotServer:
 
         attempted = 0
         for _ in range(rounds):
-            done = self.call(services.outbox.drain_once)
+            # A pass posts up to ten rows, paced to a second each in one channel.
+            done = self.call(services.outbox.drain_once, timeout=60)
             attempted += done
             # Rows the bot's own worker took a moment ago are still on their way.
             if done == 0 and self.call(busy) == 0:
