@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from bot.crm import wiring as crm
 from bot.feedback import wiring as feedback
 from bot.leads import wiring as leads
+from bot.routing import wiring as routing
 from bot.runtime.deliveries import DeliveryContext
 from bot.runtime.jobs import Jobs
 from bot.runtime.outbox_worker import OutboxWorker
@@ -88,6 +89,9 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("sla", sla.register),
     Capability("feedback", feedback.register, (leadfeedback.register, direct_messages.register)),
     Capability("survey", survey.register, (survey_listeners.register,)),
+    # After leads (it assigns a lead before its card is posted), before crm (whose
+    # check of withdrawn CRM leads then runs first).
+    Capability("routing", routing.register),
     # Last: it checks CRM leads before the leads capability's card delivery.
     Capability("crm", crm.register, routes=crm_push.routes),
 )

@@ -182,6 +182,10 @@ EVENT_WORDS: dict[str, str] = {
     EventKind.REQUALIFIED: "Qualified again in the CRM",
     EventKind.ERASED: "Personal data erased",
     EventKind.OUTBOX_DROPPED: "A Slack post about it was dropped by an operator",
+    EventKind.ASSIGNED: "Assigned by the routing rules",
+    EventKind.HANDED_OVER: "Handed over",
+    EventKind.REASSIGNED: "Reassigned after its deadline passed",
+    EventKind.UNROUTED: "Left to Claim: nobody was available to assign it",
 }
 
 

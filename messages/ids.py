@@ -7,6 +7,8 @@ class Command(StrEnum):
     """Slash commands, as the manifest declares them and answers name them."""
 
     LEADFEEDBACK = "/leadfeedback"
+    # Reps' own command (routing): /handoff away [until DATE], /handoff back.
+    HANDOFF = "/handoff"
 
 
 class ActionId(StrEnum):
@@ -17,13 +19,23 @@ class ActionId(StrEnum):
     OPEN_CRM = "lead_open_crm"
     REJECT_REASON = "reject_reason"
     REJECT_COMMENT = "reject_comment"
+    # Routing (assign mode): pass an assigned lead to a colleague; the App Home away toggle.
+    HAND_OVER = "lead_hand_over"
+    HAND_OVER_TO = "hand_over_to"
+    HAND_OVER_NOTE = "hand_over_note"
+    HOME_AWAY = "home_away"
+    HOME_BACK = "home_back"
 
 
 class BlockId(StrEnum):
     LEAD_ACTIONS = "lead_actions"
     REJECT_REASON = "reject_reason_block"
     REJECT_COMMENT = "reject_comment_block"
+    HAND_OVER_TO = "hand_over_to_block"
+    HAND_OVER_NOTE = "hand_over_note_block"
+    ROUTING_DM_ACTIONS = "routing_dm_actions"
 
 
 class CallbackId(StrEnum):
     REJECT_MODAL = "lead_reject_modal"
+    HAND_OVER_MODAL = "lead_hand_over_modal"

@@ -7,6 +7,7 @@ from bot.sla.policy import sla_status
 from messages.ids import ActionId, BlockId
 from messages.metadata import LeadRef
 from messages.rendering import Mrkdwn, number, safe_url
+from messages.sla import on_duty_mentions
 from messages.slack_message import SlackMessage
 from storage.models import CARD_FIELD_LABELS, Lead
 
@@ -41,6 +42,10 @@ def lead_card(lead: Lead, team: TeamConfig, now: datetime) -> SlackMessage:
         status=sla_status(lead, now),
         reason_label=team.reason_label(lead.rejection_reason),
         crm_url=safe_url(lead.crm_url),
+        # Routing (assign mode): assigned by the rules, or left to Claim with nobody available.
+        assigned=lead.routing == "assigned",
+        unrouted=lead.routing == "claim",
+        on_duty=on_duty_mentions(team.sla.on_duty),
         ref=Mrkdwn(LeadRef(lead_id=lead.id or 0).dump()),
         ActionId=ActionId,
         BlockId=BlockId,

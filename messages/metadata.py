@@ -39,3 +39,10 @@ class RejectModalMetadata(_Metadata):
     lead_id: LeadId
     # Where the click came from, so the person can be answered there.
     channel_id: str | None = None
+
+
+class HandOverMetadata(_Metadata):
+    """The hand-over modal: which lead, and where the click came from (for answers)."""
+
+    lead_id: LeadId
+    channel_id: str | None = None

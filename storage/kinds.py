@@ -42,6 +42,10 @@ class OutboxKind(StrEnum):
     CRM_FETCH = "crm_fetch"  # read a pushed record and store it as a lead if it is an MQL
     CRM_WRITE = "crm_write"  # owner and status of the lead's CRM record after a transition
     CRM_NOTE = "crm_note"  # a note (HubSpot) or completed task (Salesforce) on a rejection
+    # Routing (bot/routing/): the assignee's DM, a breach's reassignment and its notices.
+    ROUTING_DM = "routing_dm"
+    ROUTING_REASSIGN = "routing_reassign"
+    ROUTING_BREACH_NOTICE = "routing_breach_notice"
 
 
 class EventKind(StrEnum):
@@ -66,6 +70,12 @@ class EventKind(StrEnum):
     REQUALIFIED = "requalified"
     # An operator dropped Slack work about the lead (`handoff outbox drop`); detail says why.
     OUTBOX_DROPPED = "outbox_dropped"
+    # Routing (bot/routing/): given to a rep by the rules, handed to a colleague,
+    # moved on after a breach, or left to Claim because nobody was available.
+    ASSIGNED = "assigned"
+    HANDED_OVER = "handed_over"
+    REASSIGNED = "reassigned"
+    UNROUTED = "unrouted"
 
 
 # --- payloads -----------------------------------------------------------------------------
@@ -125,6 +135,18 @@ class CrmRecordRef(Payload):
     record_id: str
 
 
+class AssignmentRef(Payload):
+    """One routing decision (storage/routing_models.py Assignment)."""
+
+    assignment_id: int
+
+
+class BreachNoticeRef(AssignmentRef):
+    """Who is told that a breached lead moved on: the rep it left, or the escalation contact."""
+
+    to: str
+
+
 class SurveyRef(Payload):
     survey_id: int
 
@@ -159,6 +181,9 @@ PAYLOADS: dict[OutboxKind, type[Payload]] = {
     OutboxKind.CRM_FETCH: CrmRecordRef,
     OutboxKind.CRM_WRITE: EventRef,
     OutboxKind.CRM_NOTE: EventRef,
+    OutboxKind.ROUTING_DM: AssignmentRef,
+    OutboxKind.ROUTING_REASSIGN: EventRef,
+    OutboxKind.ROUTING_BREACH_NOTICE: BreachNoticeRef,
 }
 
 P = TypeVar("P", bound=Payload)
@@ -281,3 +306,16 @@ def crm_write_key(event_id: int) -> str:
 
 def crm_note_key(event_id: int) -> str:
     return f"crm-note:{event_id}"
+
+
+def routing_dm_key(assignment_id: int) -> str:
+    return f"routing-dm:{assignment_id}"
+
+
+def routing_reassign_key(lead_id: int, reassignments: int) -> str:
+    """One reassignment per breach: the lead's count of earlier ones tells them apart."""
+    return f"routing-reassign:{lead_id}:{reassignments}"
+
+
+def routing_breach_notice_key(assignment_id: int, to: str) -> str:
+    return f"routing-breach:{assignment_id}:{to}"

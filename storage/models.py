@@ -106,6 +106,13 @@ class Lead(SQLModel, table=True):
     erased_at: datetime | None = _utc()
     # The first sales activity the CRM recorded after the card was posted (bot/crm/).
     first_touch_at: datetime | None = _utc()
+    # Routing (bot/routing/, routing.mode assign): "assigned" to owner_id by the rules,
+    # or "claim" when nobody was available and the card fell back to Claim; NULL in
+    # claim mode. The tier (sla.tiers) set its deadline; reassignments counts breaches.
+    routing: str | None = Field(default=None, max_length=20)
+    routing_tier: str | None = Field(default=None, max_length=40)
+    assigned_at: datetime | None = _utc()
+    reassignments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
     @property
     def display_name(self) -> str:

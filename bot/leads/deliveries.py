@@ -42,7 +42,7 @@ async def deliver_card(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     if lead.message_ts:
         return Sent({"channel": lead.channel_id, "ts": lead.message_ts})
     now = ctx.clock.now()
-    clock = start_clock(now, ctx.settings.team)
+    clock = start_clock(now, ctx.settings.team, lead.routing_tier)
     lead.posted_at, lead.due_at, lead.sla_next_at = clock.posted_at, clock.due_at, clock.next_at
     card = lead_card(lead, ctx.settings.team, now)
     posted = await post_message(ctx, ctx.settings.team.channels.leads, **card.as_kwargs())

@@ -1,0 +1,27 @@
+"""How the routing capability wires itself into an app (see bot/app.py)."""
+
+from __future__ import annotations
+
+from bot.routing import deliveries
+from bot.routing.assign import route_lead
+from bot.runtime.deliveries import DeliveryContext, Outcome
+from bot.runtime.registry import Registry
+from bot.runtime.services import Services
+from storage.kinds import OutboxKind
+from storage.models import OutboxMessage
+
+
+def register(registry: Registry, services: Services) -> None:
+    registry.deliver(OutboxKind.ROUTING_DM, deliveries.deliver_dm)
+    registry.deliver(OutboxKind.ROUTING_REASSIGN, deliveries.reassign_delivery(services))
+    registry.deliver(OutboxKind.ROUTING_BREACH_NOTICE, deliveries.deliver_breach_notice)
+    if services.settings.team.routing.mode != "assign":
+        return  # claim mode: cards post exactly as they always have
+
+    async def assign_first(ctx: DeliveryContext, message: OutboxMessage) -> Outcome | None:
+        # Before the card is posted, so it shows the assignee from its first moment.
+        if message.lead_id is not None:
+            await route_lead(services, message.lead_id)
+        return None
+
+    registry.before(OutboxKind.POST_CARD, assign_first)
