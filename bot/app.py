@@ -57,6 +57,7 @@ from handlers.slack import (
     observe,
     reject_modal,
 )
+from handlers.slack import routing as routing_listeners
 from handlers.slack import survey as survey_listeners
 from storage.database import Database
 
@@ -91,7 +92,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("survey", survey.register, (survey_listeners.register,)),
     # After leads (it assigns a lead before its card is posted), before crm (whose
     # check of withdrawn CRM leads then runs first).
-    Capability("routing", routing.register),
+    Capability("routing", routing.register, (routing_listeners.register,)),
     # Last: it checks CRM leads before the leads capability's card delivery.
     Capability("crm", crm.register, routes=crm_push.routes),
 )

@@ -75,6 +75,11 @@ def hand_over_modal(metadata: HandOverMetadata, lead: Lead | None = None) -> dic
     )
 
 
+def hand_over_closed_modal(line: Mrkdwn) -> dict[str, Any]:
+    """Replaces the form when this person can't hand the lead over (any more)."""
+    return render("hand_over_closed_modal.json.j2", line=line, CallbackId=CallbackId)
+
+
 def breach_notice(lead: Lead, record: Assignment, permalink: str | None) -> SlackMessage:
     return SlackMessage.from_template(
         "routing_breach_notice.json.j2", lead=lead, record=record, permalink=permalink

@@ -62,6 +62,23 @@ class LeadMoved(Refusal):
         super().__init__("lead moved")
 
 
+async def _as_it_is(session: AsyncSession, lead_id: int) -> Lead | None:
+    """The lead as it is now, detached, so a refusal can still read it after the rollback."""
+    lead = await session.get(Lead, lead_id, populate_existing=True)
+    if lead is not None:
+        session.expunge(lead)
+    return lead
+
+
+class HandOverRefused(Refusal):
+    """This person may not hand this lead over: it is not an assigned lead, or not theirs."""
+
+    def __init__(self, why: str, lead: Lead) -> None:
+        self.why = why  # "not_assigned" or "not_yours"
+        self.lead = lead
+        super().__init__(f"hand over refused: {why}")
+
+
 @dataclass(frozen=True)
 class PoolState:
     version: int
@@ -291,7 +308,7 @@ async def route_new_lead(
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount != 1:
-        raise LeadMoved(await session.get(Lead, lead_id))
+        raise LeadMoved(await _as_it_is(session, lead_id))
     record = await _record(session, lead_id, decision, now)
     kind = EventKind.ASSIGNED if decision.assignee_id else EventKind.UNROUTED
     await record_event(
@@ -302,8 +319,15 @@ async def route_new_lead(
         to_state=values.get("state", LeadState.OPEN),
         detail=_detail(record),
     )
-    await _dm(session, lead_id, record, now)
+    # The DM follows the card (queue_first_dm), so that it can say "respond by".
     return record
+
+
+async def queue_first_dm(session: AsyncSession, *, lead_id: int, now: datetime) -> None:
+    """Once the card is posted: the assignee's DM, if the rules assigned the lead."""
+    records = await lead_assignments(session, lead_id)
+    if records and records[0].assignee_id:
+        await _dm(session, lead_id, records[0], now)
 
 
 async def move_lead(
@@ -340,7 +364,7 @@ async def move_lead(
         .execution_options(synchronize_session=False)
     )
     if moved.rowcount != 1:
-        raise LeadMoved(await session.get(Lead, lead.id, populate_existing=True))
+        raise LeadMoved(await _as_it_is(session, lead.id))
     record = await _record(session, lead.id, decision, now)
     kind = {
         AssignmentKind.HANDED_OVER: EventKind.HANDED_OVER,

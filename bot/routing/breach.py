@@ -47,9 +47,10 @@ async def reassign_after_breach(services: Services, lead_id: int) -> Assignment 
             return None
         if lead.due_at is None or lead.due_at > now:
             return None  # handed over with time left, or already moved on
-        decision = await _decision(services, lead, history, now)
+        plan = await _plan(services, lead, history)
         try:
             async with services.db.session() as session:
+                decision = await _decision(session, services, lead, plan, now)
                 record, _ = await move_lead(
                     session,
                     lead=lead,

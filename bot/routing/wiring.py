@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.routing import deliveries
 from bot.routing.assign import route_lead
 from bot.runtime.deliveries import DeliveryContext, Outcome
@@ -9,6 +11,7 @@ from bot.runtime.registry import Registry
 from bot.runtime.services import Services
 from storage.kinds import OutboxKind
 from storage.models import OutboxMessage
+from storage.routing import queue_first_dm
 
 
 def register(registry: Registry, services: Services) -> None:
@@ -24,4 +27,9 @@ def register(registry: Registry, services: Services) -> None:
             await route_lead(services, message.lead_id)
         return None
 
+    async def dm_after_card(session: AsyncSession, message: OutboxMessage) -> None:
+        if message.lead_id is not None:
+            await queue_first_dm(session, lead_id=message.lead_id, now=services.clock.now())
+
     registry.before(OutboxKind.POST_CARD, assign_first)
+    registry.after(OutboxKind.POST_CARD, dm_after_card)
