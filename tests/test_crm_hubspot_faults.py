@@ -118,6 +118,26 @@ def test_a_429_storm_on_writes_ends_with_each_write_made_once(
     assert all(e is None for e in errors)
 
 
+def test_a_hanging_crm_write_holds_no_card_back(loop: CrmLoop, portal: FakeHubSpot) -> None:
+    loop.start()
+    loop.poll()
+    contact_id = new_mql(portal)
+    assert loop.poll().created == 1
+    portal.faults.inject("contacts.update", delay=6.0)
+    loop.click(ANA, loop.card_of(contact_id), ActionId.CLAIM)
+    wait_for(lambda: not portal.faults.pending(), what="the claim's write to reach HubSpot")
+
+    assert loop.bot.post_leads({"email": "api@example.com", "source": "api"}).status_code == 201
+    wait_for(lambda: len(loop.cards()) == 2, what="the API lead's card")
+    # The card went out while the write still hung: the write's row is not done yet.
+    writes = [m for m in store.outbox(loop.database_url) if m.kind == "crm_write"]
+    assert [m.state for m in writes] == ["pending"]
+
+    wait_for(lambda: patches(portal, contact_id), timeout=20, what="the claim written")
+    loop.drained()
+    assert len(patches(portal, contact_id)) == 1
+
+
 @pytest.mark.postgres
 def test_two_replicas_on_one_postgresql_post_each_card_once_and_write_once(
     postgres_url: str,
