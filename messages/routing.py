@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from bot.timekeeping.durations import format_duration
 from messages.ids import ActionId, BlockId, CallbackId
 from messages.metadata import HandOverMetadata, LeadRef
 from messages.rendering import Mrkdwn, render
@@ -31,21 +33,52 @@ KIND_WORDS = {
 
 def why_line(record: Assignment) -> str:
     """One line of plain text: why this rep (or nobody), and who was skipped and why."""
-    parts = [KIND_WORDS.get(record.kind, record.kind)]
-    if record.rule_index is not None:
-        parts.append(f"rule {record.rule_index + 1}")
-    if record.pool_id:
-        parts.append(f"pool {record.pool_id}")
-    if record.tier:
-        parts.append(f"tier {record.tier}")
-    if record.skipped:
-        skipped = ", ".join(
+    return why_text(
+        kind=record.kind,
+        rule_index=record.rule_index,
+        pool=record.pool_id,
+        tier=record.tier,
+        skipped=record.skipped,
+        note=record.note,
+    )
+
+
+def why_from_event(detail: dict[str, Any]) -> str:
+    """The same line from a routing event's detail (storage/routing.py `_detail`)."""
+    return why_text(
+        kind=str(detail.get("kind") or ""),
+        rule_index=detail.get("rule"),
+        pool=detail.get("pool"),
+        tier=detail.get("tier"),
+        skipped=detail.get("skipped") or {},
+        note=detail.get("note"),
+    )
+
+
+def why_text(
+    *,
+    kind: str,
+    rule_index: int | None,
+    pool: str | None,
+    tier: str | None,
+    skipped: dict[str, Any],
+    note: str | None,
+) -> str:
+    parts = [KIND_WORDS.get(kind, kind)] if kind else []
+    if rule_index is not None:
+        parts.append(f"rule {rule_index + 1}")
+    if pool:
+        parts.append(f"pool {pool}")
+    if tier:
+        parts.append(f"tier {tier}")
+    if skipped:
+        names = ", ".join(
             f"{user} ({SKIP_WORDS.get(str(reason), str(reason))})"
-            for user, reason in record.skipped.items()
+            for user, reason in skipped.items()
         )
-        parts.append(f"skipped: {skipped}")
-    if record.note and record.kind not in ("handed_over",):
-        parts.append(record.note)
+        parts.append(f"skipped: {names}")
+    if note and kind != "handed_over":
+        parts.append(note)
     return "; ".join(parts)
 
 
@@ -84,3 +117,42 @@ def breach_notice(lead: Lead, record: Assignment, permalink: str | None) -> Slac
     return SlackMessage.from_template(
         "routing_breach_notice.json.j2", lead=lead, record=record, permalink=permalink
     )
+
+
+MAX_REP_ROWS = 40
+
+
+def reps_message(rows: list[Any], label: str) -> SlackMessage:
+    """`/leadfeedback reps`: rows are bot.feedback.metrics.reps.RepRow."""
+    shown = rows[:MAX_REP_ROWS]
+    durations = {
+        row.user_id: (
+            format_duration(timedelta(seconds=round(row.median_decision_seconds)))
+            if row.median_decision_seconds is not None
+            else "-"
+        )
+        for row in shown
+    }
+    return SlackMessage.from_template(
+        "feedback_reps.json.j2",
+        rows=shown,
+        more=len(rows) - len(shown),
+        label=label,
+        durations=durations,
+    )
+
+
+def fairness_blocks(rows: list[Any]) -> list[dict[str, Any]]:
+    """The digest's fairness line: how evenly routing spread the week's leads."""
+    given = [row for row in rows if row.assigned]
+    if not given:
+        return []
+    return render(
+        "digest_fairness.json.j2",
+        total=sum(row.assigned for row in given),
+        reps=len(given),
+        most=max(given, key=lambda r: r.assigned),
+        fewest=min(given, key=lambda r: r.assigned),
+        breached=sum(row.breached for row in rows),
+        handed=sum(row.handed_over for row in rows),
+    )["blocks"]

@@ -259,8 +259,11 @@ async def _record(
 
 
 def _detail(record: Assignment) -> dict[str, Any]:
+    # Enough to say "why this rep" from the event alone (/leadfeedback lead's timeline).
     return {
         "assignment_id": record.id,
+        "kind": record.kind,
+        "skipped": dict(record.skipped),
         "assignee_id": record.assignee_id,
         "previous_id": record.previous_id,
         "pool": record.pool_id,
@@ -403,6 +406,14 @@ async def set_away(
     session: AsyncSession, *, user_id: str, now: datetime, until: datetime | None
 ) -> None:
     await _upsert(session, RepAway, {"user_id": user_id, "since": now, "until": until}, ["user_id"])
+
+
+async def away_until(session: AsyncSession, *, user_id: str, now: datetime) -> RepAway | None:
+    """The rep's away spell if it is still on."""
+    away = await session.get(RepAway, user_id, populate_existing=True)
+    if away is None or (away.until is not None and away.until <= now):
+        return None
+    return away
 
 
 async def set_back(session: AsyncSession, *, user_id: str) -> bool:

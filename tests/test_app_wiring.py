@@ -23,8 +23,19 @@ def test_create_app_registers_every_feature(tmp_path: Path) -> None:
     registry = services.registry
     assert set(registry.jobs.names) == {"sla_sweep", "weekly_digest", "survey", "retention"}
     names = {s.name for s in registry.subcommands.all()}
-    assert names == {"stats", "reasons", "sources", "lead", "mine", "digest", "export", "survey"}
-    assert len(registry.digest_sections) == 1, "survey highlights reach the digest"
+    assert names == {
+        "stats",
+        "reasons",
+        "sources",
+        "lead",
+        "mine",
+        "digest",
+        "export",
+        "survey",
+        "reps",
+    }
+    # Survey highlights and routing's fairness line (empty in claim mode) reach the digest.
+    assert len(registry.digest_sections) == 2
     paths = {getattr(route, "path", None) for route in handoff.http.routes}
     assert {"/slack/events", "/api/leads", "/healthz"} <= paths
     assert any(p and p.endswith("/outcome") for p in paths)

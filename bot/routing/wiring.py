@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.routing import deliveries
 from bot.routing.assign import route_lead
+from bot.routing.numbers import digest_section, run_reps
 from bot.runtime.deliveries import DeliveryContext, Outcome
 from bot.runtime.registry import Registry
 from bot.runtime.services import Services
+from bot.runtime.subcommands import Audience, Subcommand
 from storage.kinds import OutboxKind
 from storage.models import OutboxMessage
 from storage.routing import queue_first_dm
 
 
 def register(registry: Registry, services: Services) -> None:
+    registry.subcommands.add(
+        Subcommand(
+            "reps",
+            "reps [7d|30d|90d|quarter|YYYY-MM]",
+            "Per rep: leads assigned, accepted, rejected, handed over, breached, and the "
+            "median time to decision (marketers, admins and sales managers)",
+            Audience.MANAGERS,
+            partial(run_reps, services),
+            ["reps", "reps 7d"],
+        )
+    )
+    registry.digest_sections.append(partial(digest_section, services))
     registry.deliver(OutboxKind.ROUTING_DM, deliveries.deliver_dm)
     registry.deliver(OutboxKind.ROUTING_REASSIGN, deliveries.reassign_delivery(services))
     registry.deliver(OutboxKind.ROUTING_BREACH_NOTICE, deliveries.deliver_breach_notice)

@@ -96,7 +96,15 @@ def _manifest(name: str, url: str | None) -> dict[str, Any]:
                     "description": "Lead funnel, rejection reasons and sources",
                     "usage_hint": "help | stats 30d | reasons | sources | lead EMAIL | mine",
                     "should_escape": False,
-                }
+                },
+                {
+                    # Reps' own command (routing): out of the rotation and back.
+                    "command": str(Command.HANDOFF),
+                    **at,
+                    "description": "Reps: take yourself out of lead routing, and back",
+                    "usage_hint": "away [until YYYY-MM-DD] | back | status",
+                    "should_escape": False,
+                },
             ],
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},

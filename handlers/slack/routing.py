@@ -1,13 +1,14 @@
-"""Routing's listeners: the Hand over button and its modal (assign mode)."""
+"""Routing's listeners: /handoff away|back, the Hand over button and its modal (assign mode)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.leads.clicks import once_posted
+from bot.routing.away import USAGE, AwayUsage, apply_away, parse_away
 from bot.routing.handover import (
     HandOverForm,
     check_hand_over,
@@ -19,8 +20,9 @@ from bot.routing.handover import (
 from bot.runtime.services import Services
 from handlers.slack.errors import answering_errors
 from handlers.slack.payloads import parse_card_click
-from messages.ids import ActionId, BlockId, CallbackId
+from messages.ids import ActionId, BlockId, CallbackId, Command
 from messages.metadata import HandOverMetadata
+from messages.notices import notice
 from messages.refusals import refusal_line
 from messages.routing import hand_over_closed_modal, hand_over_modal
 from storage.refusals import Refusal, StaleAction
@@ -31,6 +33,23 @@ FIELD_BLOCKS = {"to": BlockId.HAND_OVER_TO, "note": BlockId.HAND_OVER_NOTE}
 
 def register(app: AsyncApp, services: Services) -> None:
     guarded = answering_errors(services)
+
+    @app.command(Command.HANDOFF)
+    @guarded
+    async def on_handoff(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
+    ) -> None:
+        await ack()
+        user_id = body.get("user_id", "")
+        today = services.clock.now().astimezone(services.settings.team.zone).date()
+        try:
+            request = parse_away(body.get("text") or "", today)
+        except AwayUsage as usage:
+            text = f"{usage} Use {USAGE}".strip()
+            await respond(response_type="ephemeral", **notice(text).as_kwargs())
+            return
+        answer = await apply_away(services, user_id, request)
+        await respond(response_type="ephemeral", **notice(answer).as_kwargs())
 
     @app.action(ActionId.HAND_OVER)
     @guarded
