@@ -156,3 +156,44 @@ def fairness_blocks(rows: list[Any]) -> list[dict[str, Any]]:
         breached=sum(row.breached for row in rows),
         handed=sum(row.handed_over for row in rows),
     )["blocks"]
+
+
+MAX_HOME_LEADS = 20
+
+
+def app_home(
+    *,
+    rep: bool,
+    leads: list[Any],
+    now: Any,
+    away: bool,
+    away_until: Any,
+    numbers: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A person's App Home tab: `leads` are their open Lead rows, soonest deadline first."""
+    shown = leads[:MAX_HOME_LEADS]
+    items = [
+        {
+            "lead": lead,
+            "ref": Mrkdwn(LeadRef(lead_id=lead.id or 0).dump()),
+            "left": _left(lead.due_at, now),
+        }
+        for lead in shown
+    ]
+    return render(
+        "app_home.json.j2",
+        rep=rep,
+        leads=items,
+        more=len(leads) - len(shown),
+        away=away,
+        away_until=away_until,
+        numbers=numbers,
+        ActionId=ActionId,
+    )
+
+
+def _left(due_at: Any, now: Any) -> str | None:
+    if due_at is None or due_at <= now:
+        return None
+    minutes = max(1, int((due_at - now).total_seconds() // 60))
+    return format_duration(timedelta(minutes=minutes))

@@ -46,6 +46,8 @@ class OutboxKind(StrEnum):
     ROUTING_DM = "routing_dm"
     ROUTING_REASSIGN = "routing_reassign"
     ROUTING_BREACH_NOTICE = "routing_breach_notice"
+    # A person's App Home tab, published again when what it shows changed (assign mode).
+    APP_HOME = "app_home"
 
 
 class EventKind(StrEnum):
@@ -147,6 +149,13 @@ class BreachNoticeRef(AssignmentRef):
     to: str
 
 
+class HomeRef(Payload):
+    """Whose App Home to publish: one person, or (`marketers`) every marketer and admin."""
+
+    user_id: str | None = None
+    marketers: bool = False
+
+
 class SurveyRef(Payload):
     survey_id: int
 
@@ -184,6 +193,7 @@ PAYLOADS: dict[OutboxKind, type[Payload]] = {
     OutboxKind.ROUTING_DM: AssignmentRef,
     OutboxKind.ROUTING_REASSIGN: EventRef,
     OutboxKind.ROUTING_BREACH_NOTICE: BreachNoticeRef,
+    OutboxKind.APP_HOME: HomeRef,
 }
 
 P = TypeVar("P", bound=Payload)

@@ -30,6 +30,7 @@ from storage.kinds import (
     AssignmentRef,
     EventKind,
     EventRef,
+    HomeRef,
     OutboxKind,
     reply_key,
     routing_dm_key,
@@ -273,7 +274,14 @@ def _detail(record: Assignment) -> dict[str, Any]:
     }
 
 
+async def _home(session: AsyncSession, user_id: str | None, now: datetime) -> None:
+    """The person's App Home tab shows their leads: publish it again (bot/routing/home.py)."""
+    if user_id:
+        await enqueue(session, kind=OutboxKind.APP_HOME, payload=HomeRef(user_id=user_id), now=now)
+
+
 async def _dm(session: AsyncSession, lead_id: int, record: Assignment, now: datetime) -> None:
+    await _home(session, record.assignee_id, now)
     if record.assignee_id:
         await enqueue(
             session,
@@ -395,6 +403,7 @@ async def move_lead(
     )
     # The old assignee's DM loses its buttons (the lead is no longer theirs).
     await refresh_after_transition(session, lead, event_id=event.id or 0, now=now)
+    await _home(session, lead.owner_id, now)
     await _dm(session, lead.id, record, now)
     return record, event
 

@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.routing.home import queue_home
 from storage.routing import away_until, set_away, set_back
 
 if TYPE_CHECKING:
@@ -66,6 +67,9 @@ async def apply_away(services: Services, user_id: str, request: AwayRequest) -> 
         elif request.action == "back":
             was_away = await set_back(session, user_id=user_id)
         current = await away_until(session, user_id=user_id, now=now)
+        if request.action != "status" and team.routing.mode == "assign":
+            await queue_home(session, now=now, user_id=user_id)
+    services.outbox.wake()
     if request.action == "away":
         when = (
             f"until {request.until.isoformat()}" if request.until else "until you say /handoff back"

@@ -84,7 +84,8 @@ def _manifest(name: str, url: str | None) -> dict[str, Any]:
             # type /leadfeedback (Slack shows a read-only tab otherwise); anything else
             # they type there is answered with the help (message.im).
             "app_home": {
-                "home_tab_enabled": False,
+                # The Home tab: a rep's leads and away toggle, a marketer's numbers (routing).
+                "home_tab_enabled": True,
                 "messages_tab_enabled": True,
                 "messages_tab_read_only_enabled": False,
             },

@@ -8,7 +8,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.leads.clicks import once_posted
-from bot.routing.away import USAGE, AwayUsage, apply_away, parse_away
+from bot.routing.away import USAGE, AwayRequest, AwayUsage, apply_away, parse_away
 from bot.routing.handover import (
     HandOverForm,
     check_hand_over,
@@ -50,6 +50,22 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         answer = await apply_away(services, user_id, request)
         await respond(response_type="ephemeral", **notice(answer).as_kwargs())
+
+    async def toggle(body: dict[str, Any], action: str) -> None:
+        user_id = (body.get("user") or {}).get("id") or ""
+        await apply_away(services, user_id, AwayRequest(action))
+
+    @app.action(ActionId.HOME_AWAY)
+    @guarded
+    async def on_home_away(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await toggle(body, "away")
+
+    @app.action(ActionId.HOME_BACK)
+    @guarded
+    async def on_home_back(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await toggle(body, "back")
 
     @app.action(ActionId.HAND_OVER)
     @guarded

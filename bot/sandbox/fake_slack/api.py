@@ -510,7 +510,7 @@ def usergroups_list(ws: FakeWorkspace, args: Args, ctx: Context) -> dict[str, An
 # ----------------------------------------------------------------------- views
 
 
-def _view_payload(args: Args) -> dict[str, Any]:
+def _view_payload(args: Args, kind: str = "modal") -> dict[str, Any]:
     view = args.json("view")
     if view is None:
         raise FakeSlackError("invalid_arguments", "[ERROR] missing required field: view")
@@ -519,11 +519,12 @@ def _view_payload(args: Args) -> dict[str, Any]:
     if len(json.dumps(view).encode()) > limits.MAX_VIEW_BYTES:
         raise FakeSlackError("view_too_large")
     problems: list[str] = []
-    if view.get("type") != "modal":
-        problems.append("[ERROR] must be modal [json-pointer:/view/type]")
-    problems += checks.text_problems(
-        view.get("title"), limits.MAX_MODAL_TITLE, "/view/title", plain_only=True
-    )
+    if view.get("type") != kind:
+        problems.append(f"[ERROR] must be {kind} [json-pointer:/view/type]")
+    if kind == "modal":
+        problems += checks.text_problems(
+            view.get("title"), limits.MAX_MODAL_TITLE, "/view/title", plain_only=True
+        )
     for button in ("submit", "close"):
         if view.get(button) is not None:
             problems += checks.text_problems(
@@ -572,6 +573,14 @@ def views_push(ws: FakeWorkspace, args: Args, ctx: Context) -> dict[str, Any]:
     payload = _view_payload(args)
     user_id = ws._exchange_trigger(args.str("trigger_id") or args.str("interactivity_pointer"))
     return {"view": ws._open_view(user_id, payload, push=True).to_api()}
+
+
+@method("views.publish")
+def views_publish(ws: FakeWorkspace, args: Args, ctx: Context) -> dict[str, Any]:
+    """The App Home tab of one user (type "home"); `hash` guards against a stale publish."""
+    payload = _view_payload(args, kind="home")
+    user = ws._require_user(args.str("user_id"))
+    return {"view": ws._publish_home(user.id, payload, hash=args.str("hash")).to_api()}
 
 
 @method("views.update")

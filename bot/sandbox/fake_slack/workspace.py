@@ -128,6 +128,7 @@ class FakeWorkspace:
         self._messages: dict[str, dict[str, _MessageRecord]] = {}
         self._ephemerals: list[Ephemeral] = []
         self._views: dict[str, View] = {}
+        self._homes: dict[str, View] = {}  # each user's App Home tab (views.publish)
         self._files: dict[str, File] = {}
         self._calls: list[Call] = []
         self._triggers: dict[str, _Trigger] = {}
@@ -382,6 +383,23 @@ class FakeWorkspace:
         with self.lock:
             view = self._views.get(view_id)
             return copy.deepcopy(view) if view else None
+
+    def home(self, user_id: str) -> View | None:
+        """The user's App Home tab as the app last published it."""
+        with self.lock:
+            view = self._homes.get(user_id)
+            return copy.deepcopy(view) if view else None
+
+    def _publish_home(self, user_id: str, payload: dict[str, Any], *, hash: str | None) -> View:
+        with self.lock:
+            old = self._homes.get(user_id)
+            if hash is not None and old is not None and hash != old.hash:
+                raise FakeSlackError("hash_conflict")
+            view_id = old.id if old else self._new_id("V")
+            view = self._build_view(view_id, user_id, payload, view_id, None)
+            self._homes[user_id] = view
+            self._bump()
+            return copy.deepcopy(view)
 
     def open_views(self, user_id: str) -> list[View]:
         """The user's open modal stack, root first."""
