@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from bot.settings import SettingsError, load_settings
+from tests.conftest import BOT_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -167,3 +168,33 @@ def test_the_shipped_tiers_example_is_valid(tmp_path: Path) -> None:
     team = load_settings({}, write(tmp_path, yaml.safe_dump(base))).team
     assert {t.id for t in team.sla.tiers} == {"hand_raiser", "standard", "low_intent"}
     assert team.routing.mode == "assign"
+
+
+def test_check_online_names_an_unknown_user_group(tmp_path: Path, slack: object) -> None:
+    """`handoff check --online` asks Slack for each routing user group and names the key."""
+    text = with_changes(
+        routing__pools__1__members={"usergroup": "S0NOPE"},
+        routing__managers={"usergroup": "S0REPS"},
+    )
+    path = write(tmp_path, text)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": "0123456789abcdef",
+        "HANDOFF_INTAKE_TOKEN": "intake-0123456789abcdef",
+        "SLACK_API_URL": slack.api_url,  # type: ignore[attr-defined]
+        "DATABASE_URL": f"sqlite:///{tmp_path}/handoff.db",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(path), "check", "--online"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    output = " ".join((done.stdout + done.stderr).split())
+    assert "routing.pools.1.members.usergroup: Slack knows no user group S0NOPE" in output
+    assert "routing.managers.usergroup" not in output
