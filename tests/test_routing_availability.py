@@ -73,3 +73,16 @@ def test_a_companys_next_lead_goes_to_the_owner_of_its_open_lead(desk: Desk) -> 
     desk.card_says(card, "Accepted as SQL")
     fifth, _ = desk.post(5, email="ceo@globex.example")
     assert store.lead(desk.database_url, fifth).owner_id == ANA
+
+
+@pytest.mark.parametrize("ooo_status", [True, False])
+def test_an_out_of_office_status_skips_the_rep_only_when_turned_on(
+    desk: Desk, workspace: FakeWorkspace, ooo_status: bool
+) -> None:
+    workspace.set_user_status(ANA, "OOO until Monday", ":palm_tree:")
+    desk.start(desk.settings({"ooo_status": ooo_status}))
+    lead_id, _ = desk.post(1)
+    assert store.lead(desk.database_url, lead_id).owner_id == (BEN if ooo_status else ANA)
+    if ooo_status:
+        why = next(e for e in store.events(desk.database_url, lead_id) if e.kind == "assigned")
+        assert why.detail["skipped"] == {ANA: "status"}

@@ -210,6 +210,21 @@ class FakeWorkspace:
             self._bump()
         return user
 
+    def set_user_status(
+        self, user_id: str, text: str = "", emoji: str = "", expiration: int = 0
+    ) -> User:
+        """Set (or clear, with no arguments) a user's custom status, as they would in Slack."""
+        with self.lock:
+            user = replace(
+                self._require_user(user_id),
+                status_text=text,
+                status_emoji=emoji,
+                status_expiration=expiration,
+            )
+            self._users[user_id] = user
+            self._bump()
+            return user
+
     def set_user_deleted(self, user_id: str, deleted: bool = True) -> User:
         """Deactivate (or reactivate) a user, as an admin would mid-test."""
         with self.lock:
