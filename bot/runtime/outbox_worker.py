@@ -83,13 +83,7 @@ class OutboxWorker:
         """Attempt every due message once; returns how many were attempted."""
         now = self.ctx.clock.now()
         async with self.ctx.db.session() as session:
-            due = await outbox.due_messages(session, now=now, limit=BATCH)
-        leased: list[OutboxMessage] = []
-        for message in due:
-            async with self.ctx.db.session() as session:
-                if await outbox.try_lease(session, message.id or 0, now=now, lease_for=LEASE):
-                    message.attempts += 1
-                    leased.append(message)
+            leased = await outbox.claim_due(session, now=now, limit=BATCH, lease_for=LEASE)
         await asyncio.gather(*(self._attempt(message) for message in leased))
         return len(leased)
 
