@@ -27,28 +27,39 @@ class ChannelSlot(SQLModel, table=True):
 
 
 async def take_slot(
-    session: AsyncSession, channel: str, *, now: float, interval: float, tolerance: float = 0.0
-) -> float | None:
-    """Take the channel's slot if it is free; None when taken, else how long to wait.
+    session: AsyncSession,
+    channel: str,
+    *,
+    now: float,
+    interval: float,
+    tolerance: float = 0.0,
+    ahead: float = 0.0,
+) -> tuple[bool, float]:
+    """Take the channel's next slot; (True, when to post) or (False, when to ask again).
 
-    `tolerance` lets a post go that much before the slot (a burst): with an interval
+    `tolerance` lets a post go that much before its slot (a burst): with an interval
     of 1 s and a tolerance of 2 s, three posts may go at once, then one a second.
+    `ahead` lets a slot be taken that much before it comes, so that the store's round
+    trip is not spent out of the channel's budget: the taker waits for the moment.
     """
     later = case((ChannelSlot.free_at > now, ChannelSlot.free_at), else_=now) + interval
-    result = await session.exec(
-        update(ChannelSlot)
-        .where(ChannelSlot.channel == channel, ChannelSlot.free_at <= now + tolerance)
-        .values(free_at=later)
-    )
-    if result.rowcount == 1:
-        return None
+    taken = (
+        await session.exec(
+            update(ChannelSlot)
+            .where(ChannelSlot.channel == channel, ChannelSlot.free_at <= now + tolerance + ahead)
+            .values(free_at=later)
+            .returning(ChannelSlot.free_at)
+        )
+    ).first()
+    if taken is not None:
+        return True, max(now, taken[0] - interval - tolerance)
     free_at = (
         await session.exec(select(ChannelSlot.free_at).where(ChannelSlot.channel == channel))
     ).first()
     if free_at is None:
         await _add_channel(session, channel)
-        return 0.0
-    return max(0.0, free_at - tolerance - now)
+        return False, now
+    return False, free_at - tolerance - ahead
 
 
 async def hold_until(session: AsyncSession, channel: str, until: float) -> None:

@@ -96,13 +96,16 @@ async def test_concurrent_takers_get_one_slot_each_a_second_apart(database_url: 
     pacers = [ChannelPacer(db, now=lambda: clock[0]) for _ in range(3)]
 
     async def take(pacer: ChannelPacer) -> bool:
-        return await pacer._take(LEADS) is None
+        taken, when = await pacer._take(LEADS)
+        return taken and when == clock[0]
 
     try:
         await pacers[0]._take(LEADS)  # adds the channel's row
         first = await asyncio.gather(*(take(p) for p in pacers))
         clock[0] += 1.0
         second = await asyncio.gather(*(take(p) for p in pacers))
+        clock[0] += 0.7  # the next slot is 0.3 s away: taken ahead, posted at its moment
+        ahead = await pacers[0]._take(LEADS)
         await pacers[1].pause(LEADS, 10.0)
         clock[0] += 5.0
         during_pause = await asyncio.gather(*(take(p) for p in pacers))
@@ -111,5 +114,6 @@ async def test_concurrent_takers_get_one_slot_each_a_second_apart(database_url: 
         await db.dispose()
     assert sorted(first) == [False, False, True]
     assert sorted(second) == [False, False, True]
+    assert ahead == (True, 1_002.0)
     assert during_pause == [False, False, False]
     assert 4.0 < waits <= 5.0

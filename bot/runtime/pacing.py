@@ -23,6 +23,8 @@ INTERVAL = 1.0
 # bursts"; we spend none of them by default, so the replicas' clocks and the
 # network's jitter have the whole burst as their margin.
 BURST = 1
+# How long before its moment a slot may be taken (see storage/pacing.py's take_slot).
+AHEAD = 0.5
 # The longest nap before asking the store again (a pause may be lifted by hand).
 MAX_NAP = 5.0
 
@@ -50,17 +52,25 @@ class ChannelPacer:
         async with self._locks[channel]:
             # Polls rather than waits on an event: the slot is freed by another replica.
             while True:
-                wait = await self._take(channel)
-                if wait is None:
+                taken, when = await self._take(channel)
+                if taken:
                     break
-                await asyncio.sleep(min(wait, MAX_NAP))
+                await asyncio.sleep(min(max(0.0, when - self._now()), MAX_NAP))
+        # Taken up to AHEAD early: the post goes out at its moment, not a round trip late.
+        if (wait := when - self._now()) > 0:
+            await asyncio.sleep(wait)
         yield
 
-    async def _take(self, channel: str) -> float | None:
+    async def _take(self, channel: str) -> tuple[bool, float]:
         tolerance = max(0, self.burst - 1) * self.interval
         async with self.db.session() as session:
             return await pacing.take_slot(
-                session, channel, now=self._now(), interval=self.interval, tolerance=tolerance
+                session,
+                channel,
+                now=self._now(),
+                interval=self.interval,
+                tolerance=tolerance,
+                ahead=min(AHEAD, self.interval),
             )
 
     async def pause(self, channel: str, seconds: float) -> None:
