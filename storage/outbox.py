@@ -25,11 +25,15 @@ class Work:
     not_before: datetime | None = None
 
 
-async def enqueue_many(session: AsyncSession, work: list[Work], *, now: datetime) -> int:
+async def enqueue_many(
+    session: AsyncSession, work: list[Work], *, now: datetime, card_versions_bumped: bool = False
+) -> int:
     """Queue work in one statement; rows whose dedup_key exists already are skipped.
 
     Returns how many rows were queued. A dedup_key is unique, so once-only work
     (one card per lead, one nudge per offset) stays once-only across processes.
+    A card update bumps its lead's card_version (storage/cards.py), unless the
+    caller's own UPDATE of the lead did (`card_versions_bumped`).
     """
     if not work:
         return 0
@@ -53,7 +57,8 @@ async def enqueue_many(session: AsyncSession, work: list[Work], *, now: datetime
     if any(item.dedup_key for item in work):
         statement = statement.on_conflict_do_nothing(index_elements=["dedup_key"])
     result = await session.exec(statement)
-    await _bump_card_versions(session, work)
+    if not card_versions_bumped:
+        await _bump_card_versions(session, work)
     return result.rowcount
 
 
