@@ -19,6 +19,7 @@ Target: p90 within 1.3x of bare Bolt.
 from __future__ import annotations
 
 import argparse
+import os
 import asyncio
 import contextlib
 import re
@@ -33,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import yaml
 
@@ -157,23 +159,26 @@ async def seed_cards(url: str, ws: FakeWorkspace, count: int) -> list[str]:
 
 
 async def round_of(url: str, bodies: list[bytes], sender: InteractionSender) -> list[float]:
+    """Send `bodies` from CLIENTS concurrent clients; each request's time to its answer."""
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
     latencies: list[float] = []
-    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
 
-    async def client_loop(client: httpx.AsyncClient) -> None:
+    async def client_loop(client: aiohttp.ClientSession) -> None:
         while not queue.empty():
             body = queue.get_nowait()
             headers = sender.sign(body)
             started = time.perf_counter()
-            response = await client.post(f"{url}/slack/events", content=body, headers=headers)
+            async with client.post(f"{url}/slack/events", data=body, headers=headers) as answer:
+                await answer.read()
             latencies.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                raise RuntimeError(f"{url} answered {response.status_code}: {response.text}")
+            if answer.status != 200:
+                raise RuntimeError(f"{url} answered {answer.status}")
 
-    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+    # aiohttp, as bench/intake.py: httpx's keep-alive requests stall on loopback here.
+    connector = aiohttp.TCPConnector(limit=CLIENTS)
+    async with aiohttp.ClientSession(connector=connector) as client:
         await asyncio.gather(*(client_loop(client) for _ in range(CLIENTS)))
     return latencies
 
@@ -225,7 +230,7 @@ def run(store: str, url: str, rounds: int, per_round: int, workdir: Path) -> dic
                     theirs += asyncio.run(round_of(bare, chunk, sender))
                     ours += asyncio.run(round_of(handoff.url, chunk, sender))
             busy = sum(1 for c in ws.calls() if c.method in ("chat.update", "chat.postMessage"))
-    claimed = asyncio.run(count_claimed(url))
+    claimed, outbox_rows = asyncio.run(count_claimed(url))
     return {
         "store": store,
         "handoff": percentiles(ours),
@@ -233,18 +238,24 @@ def run(store: str, url: str, rounds: int, per_round: int, workdir: Path) -> dic
         "clicks": len(ours),
         "claimed": claimed,
         "slack_calls_meanwhile": busy,
+        "outbox": outbox_rows,
     }
 
 
-async def count_claimed(url: str) -> int:
+async def count_claimed(url: str) -> tuple[int, dict[str, int]]:
+    """Leads claimed, and the outbox's rows by state."""
     from sqlalchemy import func
     from sqlmodel import select
+
+    from storage.models import OutboxMessage
 
     db = Database(url)
     try:
         async with db.session() as session:
             query = select(func.count()).where(Lead.state == LeadState.CLAIMED)
-            return (await session.exec(query)).one()
+            claimed = (await session.exec(query)).one()
+            rows = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+            return claimed, dict((await session.exec(rows)).all())
     finally:
         await db.dispose()
 
@@ -254,7 +265,7 @@ def report(figures: dict[str, Any]) -> None:
     print(
         f"{figures['store']}: {figures['clicks']} Claim clicks per server, {CLIENTS} clients; "
         f"{figures['claimed']} leads claimed, {figures['slack_calls_meanwhile']} Slack calls "
-        "by the outbox meanwhile"
+        f"by the outbox meanwhile; outbox rows {figures['outbox']}"
     )
     for name, p in (("Handoff", ours), ("bare Bolt", theirs)):
         print(f"  {name:10} p50 {p[0]:6.1f} ms  p90 {p[1]:6.1f} ms  p99 {p[2]:6.1f} ms")
@@ -280,8 +291,10 @@ def main() -> None:
     stores = ["sqlite", "postgres"] if args.store == "both" else [args.store]
     for store in stores:
         fresh = fresh_sqlite if store == "sqlite" else fresh_postgres
+        # ACK_BENCH_LOGS=dir keeps the servers' logs there.
+        logs = os.environ.get("ACK_BENCH_LOGS")
         with tempfile.TemporaryDirectory() as tmp, fresh(Path(tmp), args.postgres) as url:
-            report(run(store, url, args.rounds, args.per_round, Path(tmp)))
+            report(run(store, url, args.rounds, args.per_round, Path(logs or tmp)))
 
 
 if __name__ == "__main__":
