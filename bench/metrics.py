@@ -4,7 +4,8 @@
     .venv/bin/python bench/metrics.py --leads 100000 --skip-postgres
 
 Builds a migrated store per size (SQLite file and/or a PostgreSQL database of its
-own), fills it in bulk with leads spread over the past year the way a B2B funnel
+own), fills it in bulk with leads spread over the past year (or, with --history rate,
+over as many years as 100,000 leads a year make) the way a B2B funnel
 looks (weekday office hours, a long tail of sources, most leads decided within
 a day, outcomes for some accepted ones), then times the exact functions the bot
 calls (bot/feedback/reports.py, FIGURES below): warm, the median of three calls
@@ -98,16 +99,16 @@ def sources(rng: random.Random) -> tuple[list[str], list[float], dict[str, list[
 
 
 def generate(
-    count: int, now: datetime, seed: int = 7
+    count: int, now: datetime, seed: int = 7, years: float = 1.0
 ) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
     rng = random.Random(seed)
     names, weights, quality = sources(rng)
-    year = timedelta(days=365)
+    history = timedelta(days=365 * years)
     outcome_id = 0
     for lead_id in range(1, count + 1):
         # Weekdays carry most leads, and office hours most of each day.
         while True:
-            created = now - year * rng.random()
+            created = now - history * rng.random()
             local = created.astimezone(ZONE)
             weight = (0.25 if local.weekday() >= 5 else 1.0) * (
                 0.3 if not 8 <= local.hour < 19 else 1.0
@@ -195,13 +196,13 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
-def fill_sqlite(path: Path, count: int, now: datetime) -> None:
+def fill_sqlite(path: Path, count: int, now: datetime, years: float = 1.0) -> None:
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=OFF")
     leads_sql = _insert_sql("leads", LEAD_COLUMNS)
     outcomes_sql = _insert_sql("lead_outcomes", OUTCOME_COLUMNS)
-    for leads, outcomes in _chunks(generate(count, now)):
+    for leads, outcomes in _chunks(generate(count, now, years=years)):
         connection.executemany(leads_sql, [tuple(_sqlite_value(v) for v in row) for row in leads])
         connection.executemany(
             outcomes_sql, [tuple(_sqlite_value(v) for v in row) for row in outcomes]
@@ -212,10 +213,10 @@ def fill_sqlite(path: Path, count: int, now: datetime) -> None:
     connection.close()
 
 
-async def fill_postgres(url: str, count: int, now: datetime) -> None:
+async def fill_postgres(url: str, count: int, now: datetime, years: float = 1.0) -> None:
     connection = await asyncpg.connect(url.replace("postgresql://", "postgres://"))
     try:
-        for leads, outcomes in _chunks(generate(count, now)):
+        for leads, outcomes in _chunks(generate(count, now, years=years)):
             await connection.copy_records_to_table(
                 "leads",
                 records=[tuple(_naive(v) for v in row) for row in leads],
@@ -373,13 +374,13 @@ def prepare_postgres(admin_url: str, name: str, fresh: bool) -> str:
     return url
 
 
-def sqlite_store(path: Path, count: int, now: datetime, fresh: bool) -> str:
+def sqlite_store(path: Path, count: int, now: datetime, fresh: bool, years: float) -> str:
     url = f"sqlite:///{path}"
     if fresh or not path.exists() or asyncio.run(count_leads(url)) != count:
         path.unlink(missing_ok=True)
         upgrade_database(url)
         started = time.perf_counter()
-        fill_sqlite(path, count, now)
+        fill_sqlite(path, count, now, years)
         print(
             f"sqlite: stored {count:,} leads in {time.perf_counter() - started:.0f}s",
             file=sys.stderr,
@@ -387,17 +388,22 @@ def sqlite_store(path: Path, count: int, now: datetime, fresh: bool) -> str:
     return url
 
 
-def postgres_store(admin_url: str, count: int, now: datetime, fresh: bool) -> str:
-    url = prepare_postgres(admin_url, f"handoff_bench_{count}", fresh)
+def postgres_store(admin_url: str, count: int, now: datetime, fresh: bool, years: float) -> str:
+    name = f"handoff_bench_{_label(count, years)}"
+    url = prepare_postgres(admin_url, name, fresh)
     if asyncio.run(count_leads(url)) != count:
-        url = prepare_postgres(admin_url, f"handoff_bench_{count}", True)
+        url = prepare_postgres(admin_url, name, True)
         started = time.perf_counter()
-        asyncio.run(fill_postgres(url, count, now))
+        asyncio.run(fill_postgres(url, count, now, years))
         print(
             f"postgres: stored {count:,} leads in {time.perf_counter() - started:.0f}s",
             file=sys.stderr,
         )
     return url
+
+
+def _label(count: int, years: float) -> str:
+    return str(count) if years == 1 else f"{count}_{years:g}y"
 
 
 def main() -> None:
@@ -409,12 +415,20 @@ def main() -> None:
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="server to create the bench databases on",
     )
+    parser.add_argument(
+        "--history",
+        choices=["year", "rate"],
+        default="year",
+        help="year: every size spread over one year (a period holds a tenth more per tenfold); "
+        "rate: 100,000 leads a year, so more leads mean a longer history and the same periods",
+    )
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-cold", action="store_true")
     parser.add_argument(
         "--fresh", action="store_true", help="rebuild the stores even if they hold --leads leads"
     )
+    parser.add_argument("--fill-only", action="store_true", help="build the stores, time nothing")
     parser.add_argument("--cold-one", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--now", help=argparse.SUPPRESS)
@@ -427,12 +441,15 @@ def main() -> None:
     rows: list[dict[str, Any]] = []
     stores = [s for s in ("sqlite", "postgres") if not getattr(args, f"skip_{s}")]
     for count in args.leads:
+        years = 1.0 if args.history == "year" else max(1.0, count / 100_000)
         for store in stores:
             if store == "sqlite":
-                path = args.sqlite_dir / f"handoff-bench-{count}.db"
-                url = sqlite_store(path, count, now, args.fresh)
+                path = args.sqlite_dir / f"handoff-bench-{_label(count, years)}.db"
+                url = sqlite_store(path, count, now, args.fresh, years)
             else:
-                url = postgres_store(args.postgres, count, now, args.fresh)
+                url = postgres_store(args.postgres, count, now, args.fresh, years)
+            if args.fill_only:
+                continue
             medians = asyncio.run(warm(url, now))
             with tempfile.TemporaryDirectory() as tmp:
                 for name, warm_ms in medians.items():
@@ -453,7 +470,7 @@ def main() -> None:
 def report(rows: list[dict[str, Any]]) -> None:
     """Warm medians and cold first calls, with the 10^5 -> 10^6 growth of each warm figure."""
     cache = "page cache dropped" if drop_page_cache() else "fresh file copy"
-    print(f"leads over a year; ms; cold = a fresh process, {cache}")
+    print(f"ms; cold = a fresh process, {cache}")
     print("targets at 10^6: warm < 300, cold < 1000; growth = warm / warm at a tenth the leads")
     print(f"{'leads':>10} {'store':<9}{'figure':<15}{'warm':>8}{'cold':>8}{'growth':>9}")
     by_key = {(r["leads"], r["store"], r["what"]): r for r in rows}
