@@ -106,6 +106,11 @@ class Lead(SQLModel, table=True):
     erased_at: datetime | None = _utc()
     # The first sales activity the CRM recorded after the card was posted (bot/crm/).
     first_touch_at: datetime | None = _utc()
+    # Coalesced card updates (bot/leads/deliveries.py): every queued update bumps
+    # card_version; a redraw records the version it drew and never draws an older one.
+    card_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    card_drawn_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    card_drawing_until: datetime | None = _utc()
 
     @property
     def display_name(self) -> str:
