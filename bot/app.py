@@ -170,7 +170,9 @@ def _services(
 ) -> Services:
     registry = Registry(jobs=Jobs(observe=telemetry.sweep))
     worker = OutboxWorker(
-        DeliveryContext(settings=settings, db=db, client=client, clock=clock, pacer=ChannelPacer()),
+        DeliveryContext(
+            settings=settings, db=db, client=client, clock=clock, pacer=ChannelPacer(db)
+        ),
         telemetry.counted(registry.deliveries),
     )
     return Services(

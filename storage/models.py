@@ -113,6 +113,11 @@ class Lead(SQLModel, table=True):
     routing_tier: str | None = Field(default=None, max_length=40)
     assigned_at: datetime | None = _utc()
     reassignments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Coalesced card updates (bot/leads/deliveries.py): every queued update bumps
+    # card_version; a redraw records the version it drew and never draws an older one.
+    card_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    card_drawn_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    card_drawing_until: datetime | None = _utc()
 
     @property
     def display_name(self) -> str:

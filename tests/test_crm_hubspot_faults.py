@@ -96,7 +96,7 @@ def test_a_429_storm_on_writes_ends_with_each_write_made_once(
     portal.faults.inject("contacts.search", status=429, retry_after=1)
     assert loop.poll().error is not None  # rate limited: this poll stops, the next resumes
     assert loop.poll().created == 6
-    portal.set_rate_limit("TEN_SECONDLY_ROLLING", 2, window_seconds=1.0)
+    portal.set_rate_limit("TEN_SECONDLY_ROLLING", 1, window_seconds=1.0)
     portal.retry_after_header = True
     for contact_id in contacts:
         loop.click(ANA, loop.card_of(contact_id), ActionId.CLAIM)

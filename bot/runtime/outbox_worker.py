@@ -111,14 +111,7 @@ class OutboxWorker:
 
     async def _lease(self, now: datetime, limit: int) -> list[OutboxMessage]:
         async with self.ctx.db.session() as session:
-            due = await outbox.due_messages(session, now=now, limit=limit)
-        leased: list[OutboxMessage] = []
-        for message in due:
-            async with self.ctx.db.session() as session:
-                if await outbox.try_lease(session, message.id or 0, now=now, lease_for=LEASE):
-                    message.attempts += 1
-                    leased.append(message)
-        return leased
+            return await outbox.claim_due(session, now=now, limit=limit, lease_for=LEASE)
 
     async def _attempt(self, message: OutboxMessage) -> None:
         async with self._concurrency:

@@ -135,6 +135,8 @@ def answer(
             result = ApiAnswer(200, {"ok": False, "error": "not_authed"})
         elif (error := _token_error(ws, name, token)) is not None:
             result = ApiAnswer(200, {"ok": False, "error": error})
+        elif (retry_after := _rate_limited(ws, name, channel)) is not None:
+            result = ApiAnswer(429, {"ok": False, "error": "ratelimited"}, retry_after)
         else:
             try:
                 body = _METHODS[name](ws, Args(values), context)
@@ -157,6 +159,14 @@ def answer(
             )
         )
         return result
+
+
+def _rate_limited(ws: FakeWorkspace, name: str, channel: str | None) -> dict[str, str] | None:
+    """The Retry-After header of a post beyond the channel's rate, or None."""
+    if name != "chat.postMessage" or ws.post_rate_limit is None or channel is None:
+        return None
+    wait = ws.post_rate_limit.admit(channel)
+    return None if wait is None else {"Retry-After": str(wait)}
 
 
 def _token_error(ws: FakeWorkspace, name: str, token: str) -> str | None:

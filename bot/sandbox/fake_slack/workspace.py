@@ -35,6 +35,7 @@ from .models import (
     View,
     iter_elements,
 )
+from .rate_limits import PostRateLimit
 from .socket_mode import SocketModeHub
 
 # Slack lets an app exchange a trigger_id for a modal within three seconds, once.
@@ -138,6 +139,8 @@ class FakeWorkspace:
         self._last_ts_us = 0
         self._down = False
         self.faults = Faults(self.lock, self._bump)
+        # Slack's per-channel limit on chat.postMessage, when a test turns it on.
+        self.post_rate_limit: PostRateLimit | None = None
         # Socket Mode: apps.connections.open's tickets and the connected app (socket_mode.py).
         self.sockets = SocketModeHub(app_id)
         self.add_user(id=bot_user_id, name=bot_name, real_name=bot_name, is_bot=True, bot_id=bot_id)
@@ -271,6 +274,12 @@ class FakeWorkspace:
             self._usergroups[id] = group
             self._bump()
         return group
+
+    def limit_post_rate(self, per_second: float = 1.0, burst: int = 3) -> PostRateLimit:
+        """Answer chat.postMessage with 429 beyond `per_second` per channel after `burst`."""
+        with self.lock:
+            self.post_rate_limit = PostRateLimit(per_second, burst)
+            return self.post_rate_limit
 
     def set_down(self, down: bool = True) -> None:
         """While down, every Web API method answers HTTP 503."""
