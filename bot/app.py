@@ -18,6 +18,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from bot.crm import wiring as crm
+from bot.definition import wiring as definition
 from bot.feedback import wiring as feedback
 from bot.leads import wiring as leads
 from bot.runtime.deliveries import DeliveryContext
@@ -56,6 +57,7 @@ from handlers.slack import (
     observe,
     reject_modal,
 )
+from handlers.slack import definition as definition_listeners
 from handlers.slack import survey as survey_listeners
 from storage.database import Database
 
@@ -88,6 +90,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("sla", sla.register),
     Capability("feedback", feedback.register, (leadfeedback.register, direct_messages.register)),
     Capability("survey", survey.register, (survey_listeners.register,)),
+    Capability("definition", definition.register, (definition_listeners.register,)),
     # Last: it checks CRM leads before the leads capability's card delivery.
     Capability("crm", crm.register, routes=crm_push.routes),
 )

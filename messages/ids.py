@@ -17,12 +17,16 @@ class ActionId(StrEnum):
     OPEN_CRM = "lead_open_crm"
     REJECT_REASON = "reject_reason"
     REJECT_COMMENT = "reject_comment"
+    # The MQL definition (bot/definition/).
+    DEFINITION_SEND_ON = "definition_send_on"
+    DEFINITION_RETURN = "definition_return"
 
 
 class BlockId(StrEnum):
     LEAD_ACTIONS = "lead_actions"
     REJECT_REASON = "reject_reason_block"
     REJECT_COMMENT = "reject_comment_block"
+    DEFINITION_REVIEW = "definition_review"
 
 
 class CallbackId(StrEnum):

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from bot.settings import TeamConfig
 from bot.sla.policy import sla_status
+from messages.definition import fit_line
 from messages.ids import ActionId, BlockId
 from messages.metadata import LeadRef
 from messages.rendering import Mrkdwn, number, safe_url
@@ -41,6 +42,8 @@ def lead_card(lead: Lead, team: TeamConfig, now: datetime) -> SlackMessage:
         status=sla_status(lead, now),
         reason_label=team.reason_label(lead.rejection_reason),
         crm_url=safe_url(lead.crm_url),
+        fit_line=fit_line(lead.fit),
+        fit_ok=not lead.fit_missed,
         ref=Mrkdwn(LeadRef(lead_id=lead.id or 0).dump()),
         ActionId=ActionId,
         BlockId=BlockId,

@@ -42,6 +42,9 @@ class OutboxKind(StrEnum):
     CRM_FETCH = "crm_fetch"  # read a pushed record and store it as a lead if it is an MQL
     CRM_WRITE = "crm_write"  # owner and status of the lead's CRM record after a transition
     CRM_NOTE = "crm_note"  # a note (HubSpot) or completed task (Salesforce) on a rejection
+    # The agreed MQL definition (bot/definition/).
+    DEFINITION_REVIEW_LEAD = "definition_review_lead"  # on_miss review: Send on / Return
+    DEFINITION_REVIEW_UPDATE = "definition_review_update"  # that message, once decided
 
 
 class EventKind(StrEnum):
@@ -66,6 +69,17 @@ class EventKind(StrEnum):
     REQUALIFIED = "requalified"
     # An operator dropped Slack work about the lead (`handoff outbox drop`); detail says why.
     OUTBOX_DROPPED = "outbox_dropped"
+    # The agreed MQL definition (bot/definition/): a lead below it went back to nurture
+    # without a card (on_miss return, or a marketer's Return in review) ...
+    RETURNED = "returned"
+    # ... or a marketer sent it on to sales anyway (on_miss review).
+    SENT_ON = "sent_on"
+    # A definition-miss rejection of a lead that missed a criterion: marketing's miss.
+    CREDITED_BACK = "credited_back"
+    # A definition-miss rejection of a lead that met every criterion, disputed and decided.
+    DISPUTE_OPENED = "dispute_opened"
+    DISPUTE_UPHELD = "dispute_upheld"
+    DISPUTE_OVERTURNED = "dispute_overturned"
 
 
 # --- payloads -----------------------------------------------------------------------------
@@ -125,6 +139,15 @@ class CrmRecordRef(Payload):
     record_id: str
 
 
+class DisputeRef(Payload):
+    dispute_id: int
+
+
+class ReviewMonthRef(Payload):
+    review_id: int
+    month: str
+
+
 class SurveyRef(Payload):
     survey_id: int
 
@@ -159,6 +182,8 @@ PAYLOADS: dict[OutboxKind, type[Payload]] = {
     OutboxKind.CRM_FETCH: CrmRecordRef,
     OutboxKind.CRM_WRITE: EventRef,
     OutboxKind.CRM_NOTE: EventRef,
+    OutboxKind.DEFINITION_REVIEW_LEAD: NoPayload,
+    OutboxKind.DEFINITION_REVIEW_UPDATE: EventRef,
 }
 
 P = TypeVar("P", bound=Payload)
@@ -281,3 +306,23 @@ def crm_write_key(event_id: int) -> str:
 
 def crm_note_key(event_id: int) -> str:
     return f"crm-note:{event_id}"
+
+
+def definition_review_key(lead_id: int) -> str:
+    return f"definition-review:{lead_id}"
+
+
+def definition_review_update_key(event_id: int) -> str:
+    return f"definition-review:event:{event_id}"
+
+
+def dispute_request_key(dispute_id: int) -> str:
+    return f"dispute:{dispute_id}:request"
+
+
+def dispute_thread_key(event_id: int) -> str:
+    return f"dispute:event:{event_id}"
+
+
+def definition_monthly_key(month: str) -> str:
+    return f"definition-monthly:{month}"

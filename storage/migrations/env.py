@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import storage.crm_models  # (the CRM connector's tables)
+import storage.definition_models
 import storage.feedback_models
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage import survey_models  # noqa: F401  (the survey tables)
