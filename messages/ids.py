@@ -20,6 +20,10 @@ class ActionId(StrEnum):
     # The MQL definition (bot/definition/).
     DEFINITION_SEND_ON = "definition_send_on"
     DEFINITION_RETURN = "definition_return"
+    DISPUTE = "definition_dispute"
+    DISPUTE_EXPLANATION = "definition_dispute_explanation"
+    DISPUTE_UPHOLD = "definition_dispute_uphold"
+    DISPUTE_OVERTURN = "definition_dispute_overturn"
 
 
 class BlockId(StrEnum):
@@ -27,7 +31,10 @@ class BlockId(StrEnum):
     REJECT_REASON = "reject_reason_block"
     REJECT_COMMENT = "reject_comment_block"
     DEFINITION_REVIEW = "definition_review"
+    DISPUTE_EXPLANATION = "definition_dispute_explanation_block"
+    DISPUTE_DECISION = "definition_dispute_decision"
 
 
 class CallbackId(StrEnum):
     REJECT_MODAL = "lead_reject_modal"
+    DISPUTE_MODAL = "definition_dispute_modal"

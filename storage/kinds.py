@@ -45,6 +45,8 @@ class OutboxKind(StrEnum):
     # The agreed MQL definition (bot/definition/).
     DEFINITION_REVIEW_LEAD = "definition_review_lead"  # on_miss review: Send on / Return
     DEFINITION_REVIEW_UPDATE = "definition_review_update"  # that message, once decided
+    DISPUTE_REQUEST = "dispute_request"  # a dispute to one manager's DM: Uphold / Overturn
+    DISPUTE_THREAD = "dispute_thread"  # a dispute's news in the rejection notice's thread
 
 
 class EventKind(StrEnum):
@@ -143,6 +145,10 @@ class DisputeRef(Payload):
     dispute_id: int
 
 
+class DisputeManagerRef(DisputeRef):
+    user_id: str
+
+
 class ReviewMonthRef(Payload):
     review_id: int
     month: str
@@ -184,6 +190,8 @@ PAYLOADS: dict[OutboxKind, type[Payload]] = {
     OutboxKind.CRM_NOTE: EventRef,
     OutboxKind.DEFINITION_REVIEW_LEAD: NoPayload,
     OutboxKind.DEFINITION_REVIEW_UPDATE: EventRef,
+    OutboxKind.DISPUTE_REQUEST: DisputeManagerRef,
+    OutboxKind.DISPUTE_THREAD: EventRef,
 }
 
 P = TypeVar("P", bound=Payload)
@@ -316,8 +324,8 @@ def definition_review_update_key(event_id: int) -> str:
     return f"definition-review:event:{event_id}"
 
 
-def dispute_request_key(dispute_id: int) -> str:
-    return f"dispute:{dispute_id}:request"
+def dispute_request_key(dispute_id: int, user_id: str) -> str:
+    return f"dispute:{dispute_id}:request:{user_id}"
 
 
 def dispute_thread_key(event_id: int) -> str:

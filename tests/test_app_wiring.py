@@ -23,7 +23,10 @@ def test_create_app_registers_every_feature(tmp_path: Path) -> None:
     registry = services.registry
     assert set(registry.jobs.names) == {"sla_sweep", "weekly_digest", "survey", "retention"}
     names = {s.name for s in registry.subcommands.all()}
-    assert names == {"stats", "reasons", "sources", "lead", "mine", "digest", "export", "survey"}
+    assert names == {
+        *("stats", "reasons", "sources", "lead", "mine", "digest", "export", "survey"),
+        "quality",
+    }
     assert len(registry.digest_sections) == 1, "survey highlights reach the digest"
     paths = {getattr(route, "path", None) for route in handoff.http.routes}
     assert {"/slack/events", "/api/leads", "/healthz"} <= paths

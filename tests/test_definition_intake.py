@@ -173,6 +173,7 @@ def test_review_asks_marketing_then_sends_on_or_returns(
     assert store.lead(database_url, first).review_state == "pending"
 
     sender.click(user=MARKETER, channel=MARKETING, ts=bo.ts, action_id=ActionId.DEFINITION_SEND_ON)
+    wait_for(lambda: store.lead(database_url, first).review_state == "sent", what="sent on")
     bot.drain()
     assert store.lead(database_url, first).review_state == "sent"
     assert len(workspace.messages(LEADS)) == 2, "sent on: its card is posted"
@@ -182,6 +183,7 @@ def test_review_asks_marketing_then_sends_on_or_returns(
 
     cy = reviews["Below the MQL definition: Cy at Acme"]
     sender.click(user=MARKETER, channel=MARKETING, ts=cy.ts, action_id=ActionId.DEFINITION_RETURN)
+    wait_for(lambda: store.lead(database_url, second).state == LeadState.RETURNED, what="return")
     bot.drain()
     returned = store.lead(database_url, second)
     assert (returned.state, returned.review_state) == (LeadState.RETURNED, "returned")

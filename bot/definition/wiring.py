@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.definition import deliveries
+from bot.definition.command import quality_subcommand
 from bot.runtime.registry import Registry
 from bot.runtime.services import Services
 from storage.kinds import OutboxKind
@@ -11,3 +12,6 @@ from storage.kinds import OutboxKind
 def register(registry: Registry, services: Services) -> None:
     registry.deliver(OutboxKind.DEFINITION_REVIEW_LEAD, deliveries.deliver_review_lead)
     registry.deliver(OutboxKind.DEFINITION_REVIEW_UPDATE, deliveries.deliver_review_update)
+    registry.deliver(OutboxKind.DISPUTE_REQUEST, deliveries.deliver_dispute_request)
+    registry.deliver(OutboxKind.DISPUTE_THREAD, deliveries.deliver_dispute_thread)
+    registry.subcommands.add(quality_subcommand(services))

@@ -79,11 +79,12 @@ class Criterion(Strict):
                 f"{unknown[0]!r} is not a lead field a criterion can test; "
                 f"use one of {', '.join(TESTS)} (fields takes one key of the lead's fields)"
             )
+        # A test written as null (or dumped from a model) is no test.
+        data = {k: v for k, v in data.items() if v is not None or k not in TESTS}
         tests = [k for k in TESTS if k in data]
         if len(tests) != 1:
             named = ", ".join(tests) if tests else "none"
             raise ValueError(f"needs exactly one test ({', '.join(TESTS)}); it has {named}")
-        data = dict(data)
         data.setdefault("label", str(data.get("id", "")).replace("_", " "))
         test = tests[0]
         if test in TEXT_TESTS:
