@@ -184,3 +184,8 @@ def what_if_message(report: Any) -> SlackMessage:
     return SlackMessage.from_template(
         "definition_quality.json.j2", title="What if the definition changed", sections=sections
     )
+
+
+def guarantee_blocks(guarantee: Any) -> list[dict[str, Any]]:
+    """The guarantee's counts as one context line (stats, digest)."""
+    return SlackMessage.from_template("definition_guarantee.json.j2", g=guarantee).blocks

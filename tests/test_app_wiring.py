@@ -27,7 +27,9 @@ def test_create_app_registers_every_feature(tmp_path: Path) -> None:
         *("stats", "reasons", "sources", "lead", "mine", "digest", "export", "survey"),
         "quality",
     }
-    assert len(registry.digest_sections) == 1, "survey highlights reach the digest"
+    # Survey highlights and the MQL definition's guarantee reach the digest.
+    assert len(registry.digest_sections) == 2
+    assert len(registry.stats_sections) == 1
     paths = {getattr(route, "path", None) for route in handoff.http.routes}
     assert {"/slack/events", "/api/leads", "/healthz"} <= paths
     assert any(p and p.endswith("/outcome") for p in paths)

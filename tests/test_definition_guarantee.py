@@ -77,6 +77,7 @@ def test_a_lead_that_missed_is_credited_back(
     assert kinds[-1] == EventKind.CREDITED_BACK
     credited = store.events(database_url, lead_id)[-1]
     assert credited.detail == {"reason": "not_icp", "misses": [["buyer_role", "buyer role"]]}
+    assert "1 credited back to sales" in stats(sender, workspace)
 
 
 def test_another_reason_is_not_the_guarantees(
@@ -156,6 +157,7 @@ def test_dispute_then_overturn_reopens_the_lead(
     assert ActionId.CLAIM in repr(workspace.message(LEADS, card.ts).blocks)
     assert any("overturned" in r.text for r in workspace.replies(LEADS, card.ts))
 
+    assert "1 disputed: 0 upheld, 1 overturned, 0 open" in stats(sender, workspace)
     # Deciding again is refused, naming who decided.
     sender.click(user=OTHER_REP, channel=dm, ts=request.ts, action_id=ActionId.DISPUTE_UPHOLD)
     refused(workspace, OTHER_REP, f"already decided by <@{OTHER_REP}>")
@@ -178,3 +180,11 @@ def test_dispute_upheld_keeps_the_rejection(
     assert store.lead(database_url, lead_id).state == LeadState.REJECTED
     assert store.events(database_url, lead_id)[-1].kind == EventKind.DISPUTE_UPHELD
     assert "upheld the rejection" in workspace.replies(MARKETING, notice.ts)[-1].text
+
+
+def stats(sender: InteractionSender, workspace: FakeWorkspace) -> str:
+    """`/leadfeedback stats` as the marketer: the answer's text and blocks."""
+    before = len(workspace.ephemerals(user=MARKETER))
+    sender.slash_command(user=MARKETER, channel=LEADS, command="/leadfeedback", text="stats 7d")
+    answer = wait_for(lambda: workspace.ephemerals(user=MARKETER)[before:], what="stats")[-1]
+    return answer.text + repr(answer.blocks)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from bot.definition import deliveries
 from bot.definition.command import quality_subcommand
+from bot.definition.sections import guarantee_section
 from bot.runtime.registry import Registry
 from bot.runtime.services import Services
 from storage.kinds import OutboxKind
@@ -15,3 +18,5 @@ def register(registry: Registry, services: Services) -> None:
     registry.deliver(OutboxKind.DISPUTE_REQUEST, deliveries.deliver_dispute_request)
     registry.deliver(OutboxKind.DISPUTE_THREAD, deliveries.deliver_dispute_thread)
     registry.subcommands.add(quality_subcommand(services))
+    registry.stats_sections.append(partial(guarantee_section, services))
+    registry.digest_sections.append(partial(guarantee_section, services))
