@@ -189,3 +189,29 @@ def what_if_message(report: Any) -> SlackMessage:
 def guarantee_blocks(guarantee: Any) -> list[dict[str, Any]]:
     """The guarantee's counts as one context line (stats, digest)."""
     return SlackMessage.from_template("definition_guarantee.json.j2", g=guarantee).blocks
+
+
+def monthly_review_message(
+    month: str, period_label: str, current: Any, graded: Any, found: list[Any], review: Any
+) -> SlackMessage:
+    """The monthly definition review: the current figures and each suggested change's."""
+    sections = [
+        f"{period_label}: " + _pass_line("the current definition", current, graded),
+        *(
+            f"{number}. *{s.change}*: " + _pass_line("it", s.report.changed, graded)
+            for number, s in enumerate(found, start=1)
+        ),
+    ]
+    if not found:
+        sections.append(
+            "No change found that raises the acceptance rate while keeping "
+            f"{percent(review.keep_accepted)} of the accepted and {percent(review.keep_won)} "
+            "of the won leads."
+        )
+    sections.append(
+        "Suggestions only: nothing changes until someone edits `mql_definition` in app.yaml. "
+        "Try others with `/leadfeedback quality what-if CHANGE`."
+    )
+    return SlackMessage.from_template(
+        "definition_quality.json.j2", title=f"MQL definition review {month}", sections=sections
+    )

@@ -10,19 +10,23 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.crm import insert_for
+from storage.definition_models import DefinitionReviewPost
 from storage.events import record_event
 from storage.kinds import (
     EventKind,
     EventRef,
     OutboxKind,
+    ReviewMonthRef,
     card_key,
+    definition_monthly_key,
     definition_review_update_key,
 )
 from storage.models import Lead, LeadEvent, LeadState
-from storage.outbox import enqueue
+from storage.outbox import Work, enqueue, enqueue_many
 from storage.refusals import Refusal
 
 
@@ -109,3 +113,30 @@ async def decide_review(
         now=now,
     )
     return event
+
+
+async def claim_monthly_review(
+    session: AsyncSession, month: str, *, targets: list[str], now: datetime
+) -> bool:
+    """Record the month's review (its unique key) and queue one post per target, once."""
+    insert = await insert_for(session)
+    result = await session.exec(
+        insert(DefinitionReviewPost)
+        .values(month=month, created_at=now)
+        .on_conflict_do_nothing(index_elements=["month"])
+    )
+    if result.rowcount != 1:
+        return False
+    review = (
+        await session.exec(select(DefinitionReviewPost).where(DefinitionReviewPost.month == month))
+    ).one()
+    work = [
+        Work(
+            OutboxKind.DEFINITION_MONTHLY,
+            payload=ReviewMonthRef(review_id=review.id or 0, month=month, to=target),
+            dedup_key=definition_monthly_key(month, target),
+        )
+        for target in dict.fromkeys(targets)
+    ]
+    await enqueue_many(session, work, now=now)
+    return True

@@ -47,6 +47,7 @@ class OutboxKind(StrEnum):
     DEFINITION_REVIEW_UPDATE = "definition_review_update"  # that message, once decided
     DISPUTE_REQUEST = "dispute_request"  # a dispute to one manager's DM: Uphold / Overturn
     DISPUTE_THREAD = "dispute_thread"  # a dispute's news in the rejection notice's thread
+    DEFINITION_MONTHLY = "definition_monthly"  # the monthly definition review, to one target
 
 
 class EventKind(StrEnum):
@@ -152,6 +153,7 @@ class DisputeManagerRef(DisputeRef):
 class ReviewMonthRef(Payload):
     review_id: int
     month: str
+    to: str  # the marketing channel, or a manager's user id (a DM)
 
 
 class SurveyRef(Payload):
@@ -192,6 +194,7 @@ PAYLOADS: dict[OutboxKind, type[Payload]] = {
     OutboxKind.DEFINITION_REVIEW_UPDATE: EventRef,
     OutboxKind.DISPUTE_REQUEST: DisputeManagerRef,
     OutboxKind.DISPUTE_THREAD: EventRef,
+    OutboxKind.DEFINITION_MONTHLY: ReviewMonthRef,
 }
 
 P = TypeVar("P", bound=Payload)
@@ -332,5 +335,5 @@ def dispute_thread_key(event_id: int) -> str:
     return f"dispute:event:{event_id}"
 
 
-def definition_monthly_key(month: str) -> str:
-    return f"definition-monthly:{month}"
+def definition_monthly_key(month: str, target: str) -> str:
+    return f"definition-monthly:{month}:{target}"

@@ -21,7 +21,10 @@ def test_create_app_registers_every_feature(tmp_path: Path) -> None:
     handoff = create_app(make_settings(f"sqlite:///{tmp_path}/x.db"))
     services = handoff.services
     registry = services.registry
-    assert set(registry.jobs.names) == {"sla_sweep", "weekly_digest", "survey", "retention"}
+    assert set(registry.jobs.names) == {
+        *("sla_sweep", "weekly_digest", "survey", "retention"),
+        "definition_review",
+    }
     names = {s.name for s in registry.subcommands.all()}
     assert names == {
         *("stats", "reasons", "sources", "lead", "mine", "digest", "export", "survey"),

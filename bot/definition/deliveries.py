@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
+from bot.definition.review import suggestions
 from bot.runtime.deliveries import DeliveryContext, Drop, Outcome, Sent, post_message
 from bot.slack.errors import slack_error
 from bot.slack.permalinks import card_permalink
-from messages.definition import dispute_request, dispute_thread, review_lead_message
+from messages.definition import (
+    dispute_request,
+    dispute_thread,
+    monthly_review_message,
+    review_lead_message,
+)
 from storage.definition_models import DefinitionDispute
 from storage.events import lead_and_event
-from storage.kinds import DisputeManagerRef, EventRef, read_payload
+from storage.kinds import DisputeManagerRef, EventRef, ReviewMonthRef, read_payload
 from storage.models import Lead, LeadEvent, OutboxMessage
 
 
@@ -83,3 +89,21 @@ async def deliver_dispute_thread(ctx: DeliveryContext, message: OutboxMessage) -
             ctx, dispute.notice_channel, thread_ts=dispute.notice_ts, **reply.as_kwargs()
         )
     )
+
+
+async def deliver_monthly_review(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    """The month's review, computed when sent, to the marketing channel or a manager's DM."""
+    ref = read_payload(ReviewMonthRef, message.payload)
+    team = ctx.settings.team
+    if not team.mql_definition.enabled:
+        return Drop("app.yaml no longer sets a definition")
+    result = await suggestions(ctx.db, team, ctx.clock.now())
+    review = monthly_review_message(
+        ref.month,
+        result.period_label,
+        result.current,
+        result.graded,
+        result.found,
+        team.mql_definition.review,
+    )
+    return Sent(await post_message(ctx, ref.to, **review.as_kwargs()))
