@@ -30,7 +30,13 @@ MARKETER, REP, BOSS, OTHER_REP = "U0MKT", "U0REP1", "U0MGR", "U0REP2"
 def bot(database_url: str, slack: FakeSlackServer) -> Iterator[BotServer]:
     # The admins are U0MGR too, but the named manager decides: U0REP2 is named here to
     # show that a manager need not be an admin, and U0MGR (an admin) is refused.
-    definition = {"criteria": CRITERIA, "managers": {"users": [OTHER_REP]}}
+    definition = {
+        "criteria": CRITERIA,
+        "managers": {"users": [OTHER_REP]},
+        # These tests run on the real clock: on the review's day of the month the
+        # monthly review would join the marketing channel's messages.
+        "review": {"enabled": False},
+    }
     settings = make_settings(database_url, slack.api_url, mql_definition=definition)
     with BotServer(settings) as server:
         yield server
