@@ -139,7 +139,7 @@ class BotProcess:
         config: Path,
         *,
         log: Path | None = None,
-        start_within: float = 30,
+        start_within: float = 90,  # imports and migrations are slow on a loaded machine
     ) -> None:
         probe = socket.socket()
         probe.bind(("127.0.0.1", 0))
