@@ -34,8 +34,8 @@ def test_create_app_registers_every_feature(tmp_path: Path) -> None:
         "survey",
         "reps",
     }
-    # Survey highlights and routing's fairness line (empty in claim mode) reach the digest.
-    assert len(registry.digest_sections) == 2
+    # Survey highlights reach the digest (routing's fairness line only in assign mode).
+    assert len(registry.digest_sections) == 1
     paths = {getattr(route, "path", None) for route in handoff.http.routes}
     assert {"/slack/events", "/api/leads", "/healthz"} <= paths
     assert any(p and p.endswith("/outcome") for p in paths)
