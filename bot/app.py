@@ -18,6 +18,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
 from bot.crm import wiring as crm
+from bot.definition import wiring as definition
 from bot.feedback import wiring as feedback
 from bot.leads import wiring as leads
 from bot.routing import wiring as routing
@@ -57,6 +58,7 @@ from handlers.slack import (
     observe,
     reject_modal,
 )
+from handlers.slack import definition as definition_listeners
 from handlers.slack import routing as routing_listeners
 from handlers.slack import survey as survey_listeners
 from storage.database import Database
@@ -93,6 +95,7 @@ CAPABILITIES: tuple[Capability, ...] = (
     # After leads (it assigns a lead before its card is posted), before crm (whose
     # check of withdrawn CRM leads then runs first).
     Capability("routing", routing.register, (routing_listeners.register,)),
+    Capability("definition", definition.register, (definition_listeners.register,)),
     # Last: it checks CRM leads before the leads capability's card delivery.
     Capability("crm", crm.register, routes=crm_push.routes),
 )

@@ -16,6 +16,7 @@ from bot.feedback.reports import ReasonsReport, SourcesReport, StatsReport
 from bot.settings import TeamConfig
 from bot.sla.policy import is_overdue
 from messages.block_limits import MAX_BLOCKS_MESSAGE
+from messages.definition import fit_line
 from messages.figures import (
     NO_FIGURE,
     change,
@@ -187,6 +188,12 @@ EVENT_WORDS: dict[str, str] = {
     EventKind.HANDED_OVER: "Handed over",
     EventKind.REASSIGNED: "Reassigned after its deadline passed",
     EventKind.UNROUTED: "Left to Claim: nobody was available to assign it",
+    EventKind.RETURNED: "Returned to nurture below the MQL definition, without a card",
+    EventKind.SENT_ON: "Sent on to sales by marketing despite missing the MQL definition",
+    EventKind.CREDITED_BACK: "Credited back to sales: it missed the MQL definition",
+    EventKind.DISPUTE_OPENED: "Rejection disputed by marketing (it met the MQL definition)",
+    EventKind.DISPUTE_UPHELD: "Dispute decided: the rejection stands",
+    EventKind.DISPUTE_OVERTURNED: "Dispute decided: rejection overturned, the lead is back",
 }
 
 
@@ -271,6 +278,7 @@ def lead_message(
         others=list(others)[:10],
         reason=team.reason_label(lead.rejection_reason) if lead.rejection_reason else None,
         overdue=is_overdue(lead, now),
+        fit_line=fit_line(lead.fit),
     )
 
 

@@ -25,6 +25,13 @@ class ActionId(StrEnum):
     HAND_OVER_NOTE = "hand_over_note"
     HOME_AWAY = "home_away"
     HOME_BACK = "home_back"
+    # The MQL definition (bot/definition/).
+    DEFINITION_SEND_ON = "definition_send_on"
+    DEFINITION_RETURN = "definition_return"
+    DISPUTE = "definition_dispute"
+    DISPUTE_EXPLANATION = "definition_dispute_explanation"
+    DISPUTE_UPHOLD = "definition_dispute_uphold"
+    DISPUTE_OVERTURN = "definition_dispute_overturn"
 
 
 class BlockId(StrEnum):
@@ -34,8 +41,12 @@ class BlockId(StrEnum):
     HAND_OVER_TO = "hand_over_to_block"
     HAND_OVER_NOTE = "hand_over_note_block"
     ROUTING_DM_ACTIONS = "routing_dm_actions"
+    DEFINITION_REVIEW = "definition_review"
+    DISPUTE_EXPLANATION = "definition_dispute_explanation_block"
+    DISPUTE_DECISION = "definition_dispute_decision"
 
 
 class CallbackId(StrEnum):
     REJECT_MODAL = "lead_reject_modal"
     HAND_OVER_MODAL = "lead_hand_over_modal"
+    DISPUTE_MODAL = "definition_dispute_modal"

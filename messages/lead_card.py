@@ -4,6 +4,7 @@ from datetime import datetime
 
 from bot.settings import TeamConfig
 from bot.sla.policy import sla_status
+from messages.definition import fit_line
 from messages.ids import ActionId, BlockId
 from messages.metadata import LeadRef
 from messages.rendering import Mrkdwn, number, safe_url
@@ -46,6 +47,8 @@ def lead_card(lead: Lead, team: TeamConfig, now: datetime) -> SlackMessage:
         assigned=lead.routing == "assigned",
         unrouted=lead.routing == "claim",
         on_duty=on_duty_mentions(team.sla.on_duty),
+        fit_line=fit_line(lead.fit),
+        fit_ok=not lead.fit_missed,
         ref=Mrkdwn(LeadRef(lead_id=lead.id or 0).dump()),
         ActionId=ActionId,
         BlockId=BlockId,

@@ -46,3 +46,22 @@ class HandOverMetadata(_Metadata):
 
     lead_id: LeadId
     channel_id: str | None = None
+
+
+class RejectionRef(_Metadata):
+    """The Dispute button on a rejection notice: the lead and the rejection it disputes."""
+
+    lead_id: LeadId
+    event_id: Annotated[int, Field(ge=1, le=MAX_LEAD_ID)]
+
+
+class DisputeModalMetadata(RejectionRef):
+    # The notice the dispute is about: decisions are answered in its thread.
+    channel_id: str | None = None
+    ts: str | None = None
+
+
+class DisputeButtonRef(_Metadata):
+    """Uphold / Overturn in a manager's DM."""
+
+    dispute_id: Annotated[int, Field(ge=1, le=MAX_LEAD_ID)]

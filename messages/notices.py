@@ -1,6 +1,11 @@
 """Short messages: one-line notices, a lead's thread replies, the marketing channel notice."""
 
+from bot.definition.guarantee import guarantee_of
 from bot.settings import TeamConfig
+from messages.definition import fit_line
+from messages.ids import ActionId
+from messages.metadata import RejectionRef
+from messages.rendering import Mrkdwn
 from messages.slack_message import SlackMessage
 from storage.models import Lead, LeadEvent
 
@@ -23,6 +28,11 @@ def rejection_notice(
         event=event,
         reason_label=team.reason_label((event.detail or {}).get("reason")),
         permalink=permalink,
+        # The lead guarantee (bot/definition/): credited back, or open to a dispute.
+        guarantee=str(guarantee_of(lead, (event.detail or {}).get("reason"), team)),
+        fit_line=fit_line(lead.fit),
+        dispute_ref=Mrkdwn(RejectionRef(lead_id=lead.id or 1, event_id=event.id or 1).dump()),
+        ActionId=ActionId,
     )
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from bot.settings import TeamConfig
 from messages.commands import who_can
+from messages.definition import definition_refusal_line
 from messages.ids import Command
 from messages.notices import notice
 from messages.rendering import Mrkdwn, mention
 from messages.slack_message import SlackMessage
+from storage.definition_review import DefinitionRefused
 from storage.models import LeadState
 from storage.refusals import NotAllowed, Refusal, StaleAction
 from storage.routing import HandOverRefused, LeadMoved
@@ -31,6 +33,8 @@ def refusal_line(refusal: Refusal, team: TeamConfig) -> Mrkdwn:
         )
     if isinstance(refusal, NotARecipient):
         return Mrkdwn("This survey was not sent to you, so it can't take your answers.")
+    if isinstance(refusal, DefinitionRefused):
+        return definition_refusal_line(refusal, team)
     if isinstance(refusal, StaleAction):
         return Mrkdwn(
             f"That doesn't carry a {refusal.what} any more; ask an admin to check the bot's logs."

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.crm import insert_for
 from storage.crm_models import CrmLink
+from storage.definition import Grading
 from storage.events import record_event
 from storage.kinds import EventKind, OutboxKind, card_again_key
 from storage.lead_input import LeadIn
@@ -33,6 +34,7 @@ async def store_crm_leads(
     dedup_window: timedelta,
     first_check_at: datetime,
     changed: dict[str, datetime] | None = None,
+    grading: Grading | None = None,
 ) -> list[IngestOutcome]:
     """Store MQLs read from the CRM exactly as intake does, and link the new ones.
 
@@ -41,7 +43,9 @@ async def store_crm_leads(
     `changed` (record id -> when the CRM says it became an MQL or changed) lets a
     withdrawn lead whose record qualified again since come back (see `requalify`).
     """
-    outcomes = await ingest_leads(session, leads, now=now, dedup_window=dedup_window)
+    outcomes = await ingest_leads(
+        session, leads, now=now, dedup_window=dedup_window, grading=grading
+    )
     again = [
         (outcome.id, changed[lead.external_id])
         for lead, outcome in zip(leads, outcomes, strict=True)

@@ -48,6 +48,12 @@ class OutboxKind(StrEnum):
     ROUTING_BREACH_NOTICE = "routing_breach_notice"
     # A person's App Home tab, published again when what it shows changed (assign mode).
     APP_HOME = "app_home"
+    # The agreed MQL definition (bot/definition/).
+    DEFINITION_REVIEW_LEAD = "definition_review_lead"  # on_miss review: Send on / Return
+    DEFINITION_REVIEW_UPDATE = "definition_review_update"  # that message, once decided
+    DISPUTE_REQUEST = "dispute_request"  # a dispute to one manager's DM: Uphold / Overturn
+    DISPUTE_THREAD = "dispute_thread"  # a dispute's news in the rejection notice's thread
+    DEFINITION_MONTHLY = "definition_monthly"  # the monthly definition review, to one target
 
 
 class EventKind(StrEnum):
@@ -78,6 +84,17 @@ class EventKind(StrEnum):
     HANDED_OVER = "handed_over"
     REASSIGNED = "reassigned"
     UNROUTED = "unrouted"
+    # The agreed MQL definition (bot/definition/): a lead below it went back to nurture
+    # without a card (on_miss return, or a marketer's Return in review) ...
+    RETURNED = "returned"
+    # ... or a marketer sent it on to sales anyway (on_miss review).
+    SENT_ON = "sent_on"
+    # A definition-miss rejection of a lead that missed a criterion: marketing's miss.
+    CREDITED_BACK = "credited_back"
+    # A definition-miss rejection of a lead that met every criterion, disputed and decided.
+    DISPUTE_OPENED = "dispute_opened"
+    DISPUTE_UPHELD = "dispute_upheld"
+    DISPUTE_OVERTURNED = "dispute_overturned"
 
 
 # --- payloads -----------------------------------------------------------------------------
@@ -156,6 +173,20 @@ class HomeRef(Payload):
     marketers: bool = False
 
 
+class DisputeRef(Payload):
+    dispute_id: int
+
+
+class DisputeManagerRef(DisputeRef):
+    user_id: str
+
+
+class ReviewMonthRef(Payload):
+    review_id: int
+    month: str
+    to: str  # the marketing channel, or a manager's user id (a DM)
+
+
 class SurveyRef(Payload):
     survey_id: int
 
@@ -194,6 +225,11 @@ PAYLOADS: dict[OutboxKind, type[Payload]] = {
     OutboxKind.ROUTING_REASSIGN: EventRef,
     OutboxKind.ROUTING_BREACH_NOTICE: BreachNoticeRef,
     OutboxKind.APP_HOME: HomeRef,
+    OutboxKind.DEFINITION_REVIEW_LEAD: NoPayload,
+    OutboxKind.DEFINITION_REVIEW_UPDATE: EventRef,
+    OutboxKind.DISPUTE_REQUEST: DisputeManagerRef,
+    OutboxKind.DISPUTE_THREAD: EventRef,
+    OutboxKind.DEFINITION_MONTHLY: ReviewMonthRef,
 }
 
 P = TypeVar("P", bound=Payload)
@@ -329,3 +365,23 @@ def routing_reassign_key(lead_id: int, reassignments: int) -> str:
 
 def routing_breach_notice_key(assignment_id: int, to: str) -> str:
     return f"routing-breach:{assignment_id}:{to}"
+
+
+def definition_review_key(lead_id: int) -> str:
+    return f"definition-review:{lead_id}"
+
+
+def definition_review_update_key(event_id: int) -> str:
+    return f"definition-review:event:{event_id}"
+
+
+def dispute_request_key(dispute_id: int, user_id: str) -> str:
+    return f"dispute:{dispute_id}:request:{user_id}"
+
+
+def dispute_thread_key(event_id: int) -> str:
+    return f"dispute:event:{event_id}"
+
+
+def definition_monthly_key(month: str, target: str) -> str:
+    return f"definition-monthly:{month}:{target}"

@@ -10,6 +10,8 @@ from sqlalchemy import func, insert, text
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.definition import Fate, Grading, after_grading, ensure_version, grade_new_row
+from storage.definition import stored_fits as _stored_fits
 from storage.kinds import OutboxKind, card_key
 from storage.lead_input import LeadIn
 from storage.models import Lead, LeadState
@@ -27,6 +29,8 @@ class IngestStatus(StrEnum):
 class IngestOutcome:
     id: int
     status: IngestStatus
+    # The lead's fit to the MQL definition (storage/definition.py), if one was set.
+    fit: dict[str, Any] | None = None
 
 
 # (email, source) → stored leads as (arrival, id), oldest id first.
@@ -160,6 +164,7 @@ async def ingest_leads(
     dedup_window: timedelta,
     arrived_at: Sequence[datetime] | None = None,
     post_cards: bool = True,
+    grading: Grading | None = None,
 ) -> list[IngestOutcome]:
     """Store new leads and queue their cards, in the caller's transaction (all or nothing).
 
@@ -171,6 +176,10 @@ async def ingest_leads(
     Without `post_cards` the leads are stored for the numbers only (imported
     history): no card is queued, so no SLA clock starts and posted_at,
     due_at and sla_next_at stay NULL.
+
+    With a `grading` (the MQL definition) each new lead's fit is stored with it,
+    and a lead that misses a criterion gets the card, a review, or no card, as
+    `mql_definition.on_miss` says.
     """
     arrivals = list(arrived_at) if arrived_at is not None else [now] * len(leads)
     if len(arrivals) != len(leads):
@@ -183,19 +192,35 @@ async def ingest_leads(
         until=max(arrivals, default=now) + dedup_window,
     )
     resolved = _resolve(leads, arrivals, by_external, by_email, dedup_window)
+    await ensure_version(session, grading, now=now)
+    fates = [
+        grade_new_row(grading, lead_in, target.row, post_cards)
+        if isinstance(target, _NewLead) and is_new
+        else Fate.CARD
+        for (target, is_new), lead_in in zip(resolved, leads, strict=True)
+    ]
     await _insert(session, [target for target, is_new in resolved if is_new])
     outcomes: list[IngestOutcome] = []
     cards: list[Work] = []
-    for target, is_new in resolved:
+    graded: list[tuple[int, Fate]] = []
+    for (target, is_new), fate in zip(resolved, fates, strict=True):
         lead_id = target.id if isinstance(target, _NewLead) else target
         assert lead_id is not None
-        if is_new and post_cards:
+        if is_new and post_cards and fate is Fate.CARD:
             cards.append(Work(OutboxKind.POST_CARD, lead_id=lead_id, dedup_key=card_key(lead_id)))
+        if is_new:
+            graded.append((lead_id, fate))
+        fit = target.row.get("fit") if isinstance(target, _NewLead) else None
         outcomes.append(
-            IngestOutcome(lead_id, IngestStatus.CREATED if is_new else IngestStatus.DUPLICATE)
+            IngestOutcome(lead_id, IngestStatus.CREATED if is_new else IngestStatus.DUPLICATE, fit)
         )
+    cards += await after_grading(session, graded, now=now)
     await enqueue_many(session, cards, now=now)
-    return outcomes
+    if grading is None:
+        return outcomes
+    # A duplicate answers with the fit its lead was stored with.
+    fits = await _stored_fits(session, [o.id for o in outcomes if o.fit is None])
+    return [o if o.fit else IngestOutcome(o.id, o.status, fits.get(o.id)) for o in outcomes]
 
 
 async def count_leads(session: AsyncSession) -> int:

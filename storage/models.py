@@ -34,6 +34,9 @@ class LeadState(StrEnum):
     # The CRM took it back before its card was posted (deleted, merged, no longer an
     # MQL): never posted and not counted as an MQL (bot/crm/, bot/feedback/metrics.py).
     WITHDRAWN = "withdrawn"
+    # Below the agreed MQL definition (`mql_definition.on_miss`: return, or a marketer's
+    # Return in review): back to nurture without a card, not counted as an MQL.
+    RETURNED = "returned"
 
 
 OPEN_STATES = (LeadState.OPEN, LeadState.CLAIMED)
@@ -118,6 +121,15 @@ class Lead(SQLModel, table=True):
     card_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     card_drawn_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     card_drawing_until: datetime | None = _utc()
+    # The lead's fit to the MQL definition, graded once at intake (bot/definition/):
+    # the version graded against, the missed criteria as a bit mask over that
+    # version's criteria (storage/definition_models.py), and what the card shows
+    # ({"met", "total", "misses": [[id, label]…]}). NULL: no definition was set.
+    fit_version: str | None = Field(default=None, max_length=16)
+    fit_missed: int | None = None
+    fit: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # `on_miss: review`: pending until a marketer sends it on or returns it.
+    review_state: str | None = Field(default=None, max_length=10)
 
     @property
     def display_name(self) -> str:

@@ -21,21 +21,20 @@ def test_create_app_registers_every_feature(tmp_path: Path) -> None:
     handoff = create_app(make_settings(f"sqlite:///{tmp_path}/x.db"))
     services = handoff.services
     registry = services.registry
-    assert set(registry.jobs.names) == {"sla_sweep", "weekly_digest", "survey", "retention"}
+    assert set(registry.jobs.names) == {
+        *("sla_sweep", "weekly_digest", "survey", "retention"),
+        "definition_review",
+    }
     names = {s.name for s in registry.subcommands.all()}
     assert names == {
-        "stats",
-        "reasons",
-        "sources",
-        "lead",
-        "mine",
-        "digest",
-        "export",
-        "survey",
+        *("stats", "reasons", "sources", "lead", "mine", "digest", "export", "survey"),
         "reps",
+        "quality",
     }
-    # Survey highlights reach the digest (routing's fairness line only in assign mode).
-    assert len(registry.digest_sections) == 1
+    # Survey highlights and the MQL definition's guarantee reach the digest (routing's
+    # fairness line only in assign mode).
+    assert len(registry.digest_sections) == 2
+    assert len(registry.stats_sections) == 1
     paths = {getattr(route, "path", None) for route in handoff.http.routes}
     assert {"/slack/events", "/api/leads", "/healthz"} <= paths
     assert any(p and p.endswith("/outcome") for p in paths)

@@ -58,6 +58,7 @@ def test_a_day_from_sunday_morning_lands_when_mondays_digest_and_survey_are_due(
         "monthly survey",
         "response-deadline reminders",
         "personal-data retention",
+        "monthly MQL definition review",
     }
 
     (digest,) = sunday.workspace.messages(ALIGNMENT)

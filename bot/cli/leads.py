@@ -49,6 +49,7 @@ def import_leads(
     no_cards: bool,
 ) -> None:
     """Import leads from a CSV export (HubSpot, Salesforce, any CSV) or JSON Lines."""
+    from bot.definition.grading import grading_for
     from bot.leads.importing.run import ImportOptions
 
     settings = load(ctx.obj["config"])
@@ -58,6 +59,7 @@ def import_leads(
         dedup_window=settings.team.intake.dedup_window,
         post_cards=not no_cards,
         previews=PREVIEWS if dry_run else 0,
+        grading=grading_for(settings.team),
     )
     with store_errors(settings.database_url):
         result = asyncio.run(_import(settings, export, options, dry_run=dry_run))

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.crm.connector import Page
 from bot.crm.errors import CrmError
 from bot.crm.service import Crm
+from bot.definition.grading import grading_for
 from storage.crm import advance_cursor, end_poll, take_poll_lease
 from storage.crm_leads import store_crm_leads
 from storage.lead_input import LeadIn
@@ -118,6 +119,7 @@ async def store_page(
                     dedup_window=crm.settings.team.intake.dedup_window,
                     first_check_at=now + crm.poll_every,
                     changed=changed,
+                    grading=grading_for(crm.settings.team),
                 )
                 if position is not None:
                     await advance_cursor(session, crm.provider, position, now=now)

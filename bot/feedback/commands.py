@@ -81,7 +81,10 @@ async def run_stats(services: Services, request: CommandRequest) -> SlackMessage
     report = await reports.stats_report(
         services.db, period, now=services.clock.now(), source=source
     )
-    return views.stats_message(report, crm=services.settings.team.crm.enabled)
+    message = views.stats_message(report, crm=services.settings.team.crm.enabled)
+    for section in services.registry.stats_sections:
+        message.blocks.extend(await section(period.start, period.end, source))
+    return message
 
 
 async def run_reasons(services: Services, request: CommandRequest) -> SlackMessage:

@@ -179,6 +179,9 @@ def _csv_value(value: object, zone: ZoneInfo) -> object:
         return f"{value:.0f}"
     if value is None:
         return ""
+    if isinstance(value, list):
+        # fit_misses: [[id, label]…] as the ids, "buyer_role; size".
+        value = "; ".join(str(item[0] if isinstance(item, list) else item) for item in value)
     if isinstance(value, str) and value[:1] in FORMULA_STARTS:
         # A lead named "=HYPERLINK(...)" must stay text in a spreadsheet.
         return "'" + value

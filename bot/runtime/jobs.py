@@ -35,6 +35,7 @@ class JobName(StrEnum):
     RETENTION = "retention"
     CRM_POLL = "crm_poll"
     CRM_ACTIVITY = "crm_activity"
+    DEFINITION_REVIEW = "definition_review"
 
 
 @dataclass(frozen=True)

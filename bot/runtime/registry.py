@@ -22,6 +22,9 @@ from storage.models import OutboxMessage
 # A capability's part of the weekly digest: given the week [start, end), the
 # blocks to add (an empty list when it has nothing to say that week).
 DigestSection = Callable[[datetime, datetime], Awaitable[list[dict[str, Any]]]]
+# A capability's lines under `/leadfeedback stats`: given the period [start, end) and the
+# source asked for (or None), the blocks to add (empty when it has nothing to say).
+StatsSection = Callable[[datetime, datetime, str | None], Awaitable[list[dict[str, Any]]]]
 # A capability's part of /healthz: a named section and the problems it sees.
 HealthCheck = Callable[[], Awaitable["Section"]]
 
@@ -46,6 +49,7 @@ class Registry:
     jobs: Jobs = field(default_factory=Jobs)
     subcommands: Subcommands = field(default_factory=Subcommands)
     digest_sections: list[DigestSection] = field(default_factory=list)
+    stats_sections: list[StatsSection] = field(default_factory=list)
     deliveries: dict[OutboxKind, Delivery] = field(default_factory=dict)
     health_checks: list[HealthCheck] = field(default_factory=list)
     # Called when the app stops (e.g. to close a CRM client's connections).

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bot.settings.common import Channels, Duration, People, Strict, known_zone, require_unique_ids
 from bot.settings.crm import CrmConfig
+from bot.settings.definition import MqlDefinition
 from bot.settings.routing import RoutingConfig, routing_problems
 from bot.settings.sla import SlaConfig
 from bot.settings.survey import SurveyConfig
@@ -25,6 +26,9 @@ class RejectionReason(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,40}$")]
     label: Annotated[str, Field(min_length=1, max_length=75)]
     comment_required: bool = False
+    # The lead guarantee (bot/definition/): a rejection for this reason says the lead
+    # broke the agreed MQL definition, and is checked against the lead's stored fit.
+    definition_miss: bool = False
 
 
 class IntakeConfig(Strict):
@@ -72,7 +76,7 @@ class CardConfig(Strict):
 
 
 DEFAULT_REASONS = [
-    RejectionReason(id="not_icp", label="Not our ideal customer profile"),
+    RejectionReason(id="not_icp", label="Not our ideal customer profile", definition_miss=True),
     RejectionReason(id="no_budget", label="No budget or too small"),
     RejectionReason(id="no_intent", label="No buying intent (student, job seeker, research)"),
     RejectionReason(id="competitor", label="Competitor or partner"),
@@ -109,6 +113,7 @@ class TeamConfig(Strict):
     import_: ImportConfig = Field(default_factory=ImportConfig, alias="import")
     crm: CrmConfig = Field(default_factory=CrmConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    mql_definition: MqlDefinition = Field(default_factory=MqlDefinition)
 
     @field_validator("timezone")
     @classmethod
@@ -137,6 +142,12 @@ class TeamConfig(Strict):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def dispute_managers(self) -> People:
+        """Who decides disputed rejections: `mql_definition.managers`, else the admins."""
+        named = self.mql_definition.managers
+        return named if named.users or named.usergroup else self.admins
 
     def reason(self, reason_id: str) -> RejectionReason | None:
         return next((r for r in self.rejection_reasons if r.id == reason_id), None)

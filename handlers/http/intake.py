@@ -2,11 +2,13 @@
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from bot.definition.grading import grading_for
 from bot.runtime.services import Services
 from handlers.http.prelude import authorized_json, error_response, store_down
 from storage.database import store_unavailable
@@ -52,12 +54,10 @@ def make_intake_endpoint(services: Services) -> Callable[[Request], Awaitable[JS
         created = sum(o.status is IngestStatus.CREATED for o in outcomes)
         status = 201 if created else 200
         if not is_batch:
-            return JSONResponse(
-                {"id": outcomes[0].id, "status": outcomes[0].status}, status_code=status
-            )
+            return JSONResponse(_answer(outcomes[0]), status_code=status)
         return JSONResponse(
             {
-                "leads": [{"id": o.id, "status": o.status} for o in outcomes],
+                "leads": [_answer(o) for o in outcomes],
                 "created": created,
                 "duplicates": len(outcomes) - created,
             },
@@ -65,6 +65,14 @@ def make_intake_endpoint(services: Services) -> Callable[[Request], Awaitable[JS
         )
 
     return intake
+
+
+def _answer(outcome: IngestOutcome) -> dict[str, Any]:
+    answer: dict[str, Any] = {"id": outcome.id, "status": outcome.status}
+    if outcome.fit is not None:
+        # The lead's fit to the MQL definition (absent when app.yaml sets none).
+        answer["fit"] = outcome.fit
+    return answer
 
 
 async def _store(services: Services, leads: list[LeadIn]) -> list[IngestOutcome]:
@@ -77,6 +85,7 @@ async def _store(services: Services, leads: list[LeadIn]) -> list[IngestOutcome]
                     leads,
                     now=services.clock.now(),
                     dedup_window=settings.team.intake.dedup_window,
+                    grading=grading_for(settings.team),
                 )
         except IntegrityError:
             # A concurrent request stored the same external_id first; the

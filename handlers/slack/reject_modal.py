@@ -5,6 +5,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.definition.guarantee import after_rejection
 from bot.leads.rejections import rejection_problems
 from bot.runtime.services import Services
 from handlers.slack.errors import answering_errors
@@ -48,6 +49,14 @@ def register(app: AsyncApp, services: Services) -> None:
                     user_id=user_id,
                     reason_id=form.reason_id or "",
                     comment=(form.comment or "").strip() or None,
+                    now=services.clock.now(),
+                )
+                # The lead guarantee: a definition miss of a lead below it is credited back.
+                await after_rejection(
+                    session,
+                    services.settings.team,
+                    lead_id=metadata.lead_id,
+                    reason_id=form.reason_id or "",
                     now=services.clock.now(),
                 )
         except TransitionRefused as refused:

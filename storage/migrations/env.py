@@ -8,6 +8,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
+import storage.crm_models  # (the CRM connector's tables)
+import storage.definition_models
+import storage.feedback_models
+import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage import routing_models, survey_models  # noqa: F401  (routing, survey tables)
 
 # Any fixed number works; it only has to be the same for every replica.

@@ -40,7 +40,9 @@ Definitions (the README's table is written from these):
 - Open past deadline: undecided leads whose deadline has passed, whenever they
   arrived (the digest lists them because someone should act on them now).
 - Withdrawn leads (the CRM took the record back before its card was posted) are
-  not MQLs: no period counts them.
+  not MQLs: no period counts them. Nor are leads returned below the MQL definition
+  without a card (`mql_definition.on_miss: return`, or Return in review); the
+  definition's figures count them (quality.py).
 - Time to first touch = first_touch_at - posted_at, where first_touch_at is the
   first sales activity the CRM recorded after the card was posted (a call, meeting
   or email logged; a claim is not a contact). Median and p90 like the others, over
@@ -76,6 +78,7 @@ TO_CUSTOMER_SECONDS = seconds_between(LeadOutcome.lead_created_at, LeadOutcome.a
 IS_ACCEPTED = Lead.state == LeadState.ACCEPTED
 IS_REJECTED = Lead.state == LeadState.REJECTED
 IS_OPEN = Lead.state.in_(OPEN_STATES)
+NOT_MQL_STATES = (LeadState.WITHDRAWN, LeadState.RETURNED)
 IS_OPPORTUNITY = LeadOutcome.kind.in_((OutcomeKind.OPPORTUNITY, OutcomeKind.WON))
 IS_WON = LeadOutcome.kind == OutcomeKind.WON
 IS_LOST = LeadOutcome.kind == OutcomeKind.LOST
@@ -113,8 +116,9 @@ def in_cohort(
     `walking`: the query walks a duration index, so created_at must not steer
     SQLite's planner to the created_at index (see storage.aggregates.unindexed).
     """
-    # Withdrawn leads never reached sales (ix_leads_metrics holds state, so this is free).
-    return [*arrived(start, end, source, walking=walking), Lead.state != LeadState.WITHDRAWN]
+    # Withdrawn leads, and leads returned below the MQL definition without a card, never
+    # reached sales (ix_leads_metrics holds state, so this is free).
+    return [*arrived(start, end, source, walking=walking), Lead.state.not_in(NOT_MQL_STATES)]
 
 
 def arrived(

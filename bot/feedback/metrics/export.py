@@ -73,6 +73,11 @@ def export_query(start: datetime, end: datetime, *, now: datetime) -> tuple[list
         ("won_currency", per_lead.c.won_currency),
         ("lost_at", per_lead.c.lost_at),
         ("lost_reason", per_lead.c.lost_reason),
+        # The fit to the MQL definition stored at intake (bot/definition/), empty without one.
+        ("fit_version", Lead.fit_version),
+        ("fit_met", Lead.fit["met"].as_integer()),
+        ("fit_total", Lead.fit["total"].as_integer()),
+        ("fit_misses", Lead.fit["misses"]),
     ]
     statement = (
         select(*(expression for _, expression in columns))

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from bot.leads.importing import values
 from bot.leads.importing.reader import Export, FileRow
 from storage.database import Database
+from storage.definition import Grading
 from storage.lead_input import LeadIn, field_errors
 from storage.leads import IngestStatus, ingest_leads
 
@@ -55,6 +56,7 @@ class ImportOptions:
     dedup_window: timedelta
     post_cards: bool = True
     previews: int = 0
+    grading: Grading | None = None  # the MQL definition, graded as intake does
 
 
 def parse_row(row: FileRow, *, zone: tzinfo, now: datetime) -> ParsedLead | str:
@@ -125,6 +127,7 @@ async def _store(
             dedup_window=options.dedup_window,
             arrived_at=[parsed.arrived_at or now for parsed in chunk],
             post_cards=options.post_cards,
+            grading=options.grading,
         )
     for parsed, outcome in zip(chunk, outcomes, strict=True):
         if outcome.status is IngestStatus.CREATED:

@@ -47,6 +47,7 @@ JOB_WORDS = {
     JobName.WEEKLY_DIGEST: "weekly digest",
     JobName.SURVEY: "monthly survey",
     JobName.RETENTION: "personal-data retention",
+    JobName.DEFINITION_REVIEW: "monthly MQL definition review",
 }
 
 

@@ -1,0 +1,1 @@
+"""The agreed MQL definition: grading each lead at intake, the guarantee, the quality figures."""

@@ -1,0 +1,187 @@
+"""The lead guarantee's disputes: opened once per rejection, decided once, by one UPDATE each.
+
+A marketer disputes a definition-miss rejection of a lead that met every
+criterion; a named manager upholds it (the rejection stands) or overturns it (the
+lead is open again). Whoever loses a race is refused, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.crm import insert_for
+from storage.definition_models import DefinitionDispute, DisputeDecision
+from storage.definition_review import DefinitionRefused
+from storage.events import record_event
+from storage.kinds import (
+    DisputeManagerRef,
+    EventKind,
+    EventRef,
+    OutboxKind,
+    dispute_request_key,
+    dispute_thread_key,
+    reply_key,
+)
+from storage.models import Lead, LeadEvent, LeadState
+from storage.outbox import Work, enqueue, enqueue_many
+
+
+async def latest_rejection(session: AsyncSession, lead_id: int) -> LeadEvent | None:
+    rows = await session.exec(
+        select(LeadEvent)
+        .where(LeadEvent.lead_id == lead_id, LeadEvent.kind == EventKind.REJECTED)
+        .order_by(col(LeadEvent.id).desc())
+        .limit(1)
+    )
+    return rows.first()
+
+
+async def check_disputable(session: AsyncSession, *, lead_id: int, event_id: int) -> Lead:
+    """The lead, if this rejection is still its latest and the lead met every criterion."""
+    lead = await session.get(Lead, lead_id)
+    latest = await latest_rejection(session, lead_id)
+    if lead is None or lead.state != LeadState.REJECTED or latest is None or latest.id != event_id:
+        raise DefinitionRefused(DefinitionRefused.NO_LONGER_REJECTED)
+    if lead.fit_version is None or lead.fit_missed:
+        raise DefinitionRefused(DefinitionRefused.NOT_DISPUTABLE)
+    existing = await session.exec(
+        select(DefinitionDispute.id).where(DefinitionDispute.rejection_event_id == event_id)
+    )
+    if existing.first() is not None:
+        raise DefinitionRefused(DefinitionRefused.ALREADY_DISPUTED)
+    return lead
+
+
+async def open_dispute(
+    session: AsyncSession,
+    *,
+    lead_id: int,
+    event_id: int,
+    user_id: str,
+    explanation: str,
+    notice: tuple[str | None, str | None],
+    managers: list[str],
+    now: datetime,
+) -> DefinitionDispute:
+    """Store the dispute (once per rejection), its event, and the managers' requests."""
+    lead = await check_disputable(session, lead_id=lead_id, event_id=event_id)
+    insert = await insert_for(session)
+    result = await session.exec(
+        insert(DefinitionDispute)
+        .values(
+            lead_id=lead_id,
+            rejection_event_id=event_id,
+            lead_created_at=lead.created_at,
+            opened_by=user_id,
+            explanation=explanation,
+            opened_at=now,
+            notice_channel=notice[0],
+            notice_ts=notice[1],
+        )
+        .on_conflict_do_nothing(index_elements=["rejection_event_id"])
+    )
+    if result.rowcount != 1:
+        raise DefinitionRefused(DefinitionRefused.ALREADY_DISPUTED)
+    dispute = (
+        await session.exec(
+            select(DefinitionDispute).where(DefinitionDispute.rejection_event_id == event_id)
+        )
+    ).one()
+    event = await record_event(
+        session,
+        lead_id=lead_id,
+        kind=EventKind.DISPUTE_OPENED,
+        at=now,
+        actor_id=user_id,
+        detail={"dispute_id": dispute.id, "explanation": explanation},
+    )
+    work = [
+        Work(
+            OutboxKind.DISPUTE_REQUEST,
+            lead_id=lead_id,
+            payload=DisputeManagerRef(dispute_id=dispute.id or 0, user_id=manager),
+            dedup_key=dispute_request_key(dispute.id or 0, manager),
+        )
+        for manager in sorted(set(managers))
+    ]
+    work.append(_thread_work(lead_id, event.id or 0))
+    await enqueue_many(session, work, now=now)
+    return dispute
+
+
+def _thread_work(lead_id: int, event_id: int) -> Work:
+    return Work(
+        OutboxKind.DISPUTE_THREAD,
+        lead_id=lead_id,
+        payload=EventRef(event_id=event_id),
+        dedup_key=dispute_thread_key(event_id),
+    )
+
+
+# What an overturn undoes: the rejection, so the lead is open for anyone to claim.
+REOPENED_VALUES = {
+    "state": LeadState.OPEN,
+    "owner_id": None,
+    "claimed_at": None,
+    "closed_at": None,
+    "rejection_reason": None,
+    "rejection_comment": None,
+}
+
+
+async def decide_dispute(
+    session: AsyncSession, *, dispute_id: int, user_id: str, overturn: bool, now: datetime
+) -> LeadEvent:
+    """Uphold or overturn, once; an overturn reopens the lead in the same transaction."""
+    decision = DisputeDecision.OVERTURN if overturn else DisputeDecision.UPHOLD
+    won = await session.exec(
+        update(DefinitionDispute)
+        .where(col(DefinitionDispute.id) == dispute_id, col(DefinitionDispute.decision).is_(None))
+        .values(decision=decision, decided_by=user_id, decided_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    dispute = await session.get(DefinitionDispute, dispute_id)
+    if dispute is None:
+        raise DefinitionRefused(DefinitionRefused.NO_LONGER_REJECTED)
+    if won.rowcount != 1:
+        await session.refresh(dispute)
+        raise DefinitionRefused(DefinitionRefused.ALREADY_DECIDED, by=dispute.decided_by)
+    lead_id = dispute.lead_id
+    if overturn:
+        reopened = await session.exec(
+            update(Lead)
+            .where(col(Lead.id) == lead_id, col(Lead.state) == LeadState.REJECTED)
+            .values(**REOPENED_VALUES)
+            .execution_options(synchronize_session=False)
+        )
+        if reopened.rowcount != 1:
+            # The caller's unit of work rolls the decision back with this refusal.
+            raise DefinitionRefused(DefinitionRefused.NO_LONGER_REJECTED)
+    event = await record_event(
+        session,
+        lead_id=lead_id,
+        kind=EventKind.DISPUTE_OVERTURNED if overturn else EventKind.DISPUTE_UPHELD,
+        at=now,
+        actor_id=user_id,
+        from_state=LeadState.REJECTED,
+        to_state=LeadState.OPEN if overturn else LeadState.REJECTED,
+        detail={"dispute_id": dispute_id},
+    )
+    work = [_thread_work(lead_id, event.id or 0)]
+    if overturn:
+        # The card shows Claim and Reject again, and its thread says why.
+        await enqueue(session, kind=OutboxKind.UPDATE_CARD, lead_id=lead_id, now=now)
+        work.append(
+            Work(
+                OutboxKind.THREAD_REPLY,
+                lead_id=lead_id,
+                payload=EventRef(event_id=event.id or 0),
+                dedup_key=reply_key(event.id or 0),
+            )
+        )
+    await enqueue_many(session, work, now=now)
+    return event
