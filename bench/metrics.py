@@ -1,4 +1,4 @@
-"""How long the shared numbers take with a year of leads: stats 90d, sources 90d, the digest.
+"""How long the shared numbers take with a year of leads: stats, sources, the digest, quality.
 
     .venv/bin/python bench/metrics.py                 # 1,000,000 leads, SQLite and PostgreSQL
     .venv/bin/python bench/metrics.py --leads 100000 --skip-postgres
@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg
+from sqlalchemy import text
 
 from bot.feedback import reports
 from bot.timekeeping.periods import digest_week, parse_period
@@ -278,6 +279,98 @@ async def measure(store: str, url: str, now: datetime) -> list[dict[str, Any]]:
     return results
 
 
+# --- the MQL definition's figures (bot/feedback/metrics/quality.py) ----------------------------
+#
+# The generated leads carry no firmographics or fit; this grades them as intake would
+# have, in SQL, with a three-criterion definition (size, DACH, score), once per store.
+
+BENCH_TEAM = {
+    "channels": {"leads": "C0LEADS", "marketing": "C0MKTG"},
+    "timezone": "Europe/Berlin",
+    "mql_definition": {
+        "criteria": [
+            {"id": "size", "label": "company size", "employees": {"at_least": 50}},
+            {"id": "region", "label": "DACH", "country": ["DE", "AT", "CH"]},
+            {"id": "engaged", "label": "score", "score": {"at_least": 60}},
+        ]
+    },
+}
+FIRMOGRAPHICS = (
+    "UPDATE leads SET employees = (id * 37) % 5000 + 1, "
+    "country = CASE id % 5 WHEN 0 THEN 'DE' WHEN 1 THEN 'AT' WHEN 2 THEN 'US' "
+    "WHEN 3 THEN 'FR' ELSE 'CH' END, "
+    "industry = CASE id % 4 WHEN 0 THEN 'Software' WHEN 1 THEN 'Retail' "
+    "WHEN 2 THEN 'Logistics' ELSE 'Fintech' END"
+)
+FIT = (
+    "UPDATE leads SET fit_version = '{version}', fit_missed = "
+    "(CASE WHEN employees < 50 THEN 1 ELSE 0 END) "
+    "+ (CASE WHEN country NOT IN ('DE', 'AT', 'CH') THEN 2 ELSE 0 END) "
+    "+ (CASE WHEN score < 60 THEN 4 ELSE 0 END)"
+)
+
+
+def bench_team() -> Any:
+    from bot.settings import TeamConfig
+
+    return TeamConfig.model_validate(BENCH_TEAM)
+
+
+async def grade_leads(url: str) -> None:
+    """Firmographics and the stored fit for every lead, unless this store has them already."""
+    team = bench_team()
+    version = team.mql_definition.version
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            ungraded = (
+                await session.exec(text("SELECT count(*) FROM leads WHERE fit_version IS NULL"))  # type: ignore[call-overload]
+            ).one()[0]
+            if not ungraded:
+                return
+            await session.exec(text(FIRMOGRAPHICS))  # type: ignore[call-overload]
+            await session.exec(text(FIT.format(version=version)))  # type: ignore[call-overload]
+            await session.exec(text("DELETE FROM definition_criteria"))  # type: ignore[call-overload]
+            for position, criterion in enumerate(team.mql_definition.criteria):
+                await session.exec(
+                    text(  # type: ignore[call-overload]
+                        "INSERT INTO definition_criteria "
+                        "(version, position, criterion_id, label, test, created_at) "
+                        "VALUES (:v, :p, :c, :l, '{}', :t)"
+                    ).bindparams(
+                        v=version, p=position, c=criterion.id, l=criterion.label,
+                        t=datetime.now(UTC),
+                    )
+                )  # fmt: skip
+        async with db.engine.connect() as connection:
+            await connection.execute(text("ANALYZE"))
+            await connection.commit()
+    finally:
+        await db.dispose()
+
+
+async def measure_quality(store: str, url: str, now: datetime) -> list[dict[str, Any]]:
+    """`/leadfeedback quality 90d` and a what-if, as the bot computes them."""
+    from bot.definition.quality import quality_report, what_if_report
+
+    team = bench_team()
+    db = Database(url)
+    period = parse_period("90d", now=now, zone=ZONE)
+    try:
+        results = [
+            await timed("quality 90d", lambda: quality_report(db, team, period, None)),
+            await timed(
+                "quality what-if",
+                lambda: what_if_report(db, team, period, None, ["employees>=200"]),
+            ),
+        ]
+    finally:
+        await db.dispose()
+    for result in results:
+        result["store"] = store
+    return results
+
+
 async def count_leads(url: str) -> int:
     db = Database(url)
     try:
@@ -339,6 +432,8 @@ def main() -> None:
                 file=sys.stderr,
             )
         results += asyncio.run(measure("sqlite", url, now))
+        asyncio.run(grade_leads(url))
+        results += asyncio.run(measure_quality("sqlite", url, now))
 
     if not args.skip_postgres:
         url = prepare_postgres(args.postgres, f"handoff_bench_{args.leads}", args.fresh)
@@ -351,6 +446,8 @@ def main() -> None:
                 file=sys.stderr,
             )
         results += asyncio.run(measure("postgres", url, now))
+        asyncio.run(grade_leads(url))
+        results += asyncio.run(measure_quality("postgres", url, now))
 
     print(f"{args.leads:,} leads over a year; times in milliseconds")
     print(f"{'store':<10}{'figure':<16}{'cold':>8}{'best':>8}{'median':>8}")
