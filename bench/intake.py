@@ -10,7 +10,8 @@ HubSpot-style CSV of --import-leads rows, and prints leads/s, seconds and the
 process's peak RSS next to the 60 s target, after checking that every lead was
 stored and owes exactly one queued card.
 
-    .venv/bin/python bench/intake.py [--singles 300] [--batches 5] [--import-leads 100000]
+    .venv/bin/python bench/intake.py [--singles 300] [--batches 5]
+                                     [--import-leads 10000 100000]
                                      [--postgres URL]
 """
 
@@ -51,6 +52,8 @@ def run(database_url: str, singles: int, batches: int) -> dict[str, float]:
             single, batch = asyncio.run(_measure(bot.url, singles, batches))
     ordered = sorted(single)
     return {
+        # One client, one lead at a time: the leads/s a sequential integration gets.
+        "single_leads_per_s": len(single) / sum(single),
         "single_p50_ms": statistics.median(single) * 1000,
         "single_p95_ms": ordered[int(len(ordered) * 0.95) - 1] * 1000,
         "batch500_median_ms": statistics.median(batch) * 1000,
@@ -179,26 +182,42 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--singles", type=int, default=300)
     parser.add_argument("--batches", type=int, default=5)
-    parser.add_argument("--import-leads", type=int, default=100_000, help="0 skips it")
+    parser.add_argument(
+        "--import-leads",
+        type=int,
+        nargs="*",
+        default=[10_000, 100_000],
+        help="file sizes to import (several show whether peak memory stays flat); none skips it",
+    )
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp())
-    export = workdir / "hubspot-contacts.csv"
-    if args.import_leads:
-        write_export(export, args.import_leads)
+    exports = {rows: workdir / f"hubspot-contacts-{rows}.csv" for rows in args.import_leads}
+    for rows, export in exports.items():
+        write_export(export, rows)
     for name in ("sqlite", "postgresql"):
-        urls = _fresh(name, workdir, args.postgres)
-        if urls is None:
-            continue
-        try:
-            if args.singles or args.batches:
+        if (args.singles or args.batches) and (urls := _fresh(name, workdir, args.postgres)):
+            try:
                 _print_http(name, run(urls[0], args.singles, args.batches))
-            if args.import_leads:
-                _print_import(name, run_import(urls[1], export, args.import_leads))
-        finally:
-            if name == "postgresql":
-                for url in urls:
-                    asyncio.run(drop_postgres(args.postgres, url))
+            finally:
+                _drop(name, urls, args.postgres)
+        for rows, export in exports.items():
+            if (urls := _fresh(name, workdir, args.postgres)) is None:
+                continue
+            try:
+                _print_import(name, rows, run_import(urls[1], export, rows))
+            finally:
+                _drop(name, urls, args.postgres)
+
+
+def _drop(name: str, urls: tuple[str, str], admin_url: str) -> None:
+    if name == "postgresql":
+        for url in urls:
+            asyncio.run(drop_postgres(admin_url, url))
+    else:
+        for url in urls:
+            for suffix in ("", "-wal", "-shm"):
+                Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
 
 
 def _fresh(name: str, workdir: Path, admin_url: str) -> tuple[str, str] | None:
@@ -214,17 +233,18 @@ def _fresh(name: str, workdir: Path, admin_url: str) -> tuple[str, str] | None:
 
 def _print_http(name: str, figures: dict[str, float]) -> None:
     print(
-        f"{name:10s} single lead p50 {figures['single_p50_ms']:.1f} ms, "
+        f"{name:10s} single leads {figures['single_leads_per_s']:.0f} leads/s, "
+        f"p50 {figures['single_p50_ms']:.1f} ms, "
         f"p95 {figures['single_p95_ms']:.1f} ms; "
         f"500-lead batch {figures['batch500_median_ms']:.0f} ms "
         f"({figures['batch_leads_per_s']:.0f} leads/s)"
     )
 
 
-def _print_import(name: str, figures: dict[str, float]) -> None:
+def _print_import(name: str, rows: int, figures: dict[str, float]) -> None:
     verdict = "within" if figures["seconds"] <= IMPORT_TARGET_S else "OVER"
     print(
-        f"{name:10s} handoff import: {figures['leads_per_s']:.0f} leads/s, "
+        f"{name:10s} handoff import of {rows:,} leads: {figures['leads_per_s']:.0f} leads/s, "
         f"{figures['seconds']:.1f} s ({verdict} the {IMPORT_TARGET_S:.0f} s target), "
         f"peak RSS {figures['rss_mib']:.0f} MiB"
     )

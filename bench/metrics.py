@@ -1,13 +1,16 @@
-"""How long the shared numbers take with a year of leads: stats, sources, the digest, quality.
+"""How long the shared numbers take as history grows: stats/sources/reasons 90d, digest, export.
 
-    .venv/bin/python bench/metrics.py                 # 1,000,000 leads, SQLite and PostgreSQL
+    .venv/bin/python bench/metrics.py                 # 10^4, 10^5, 10^6 leads, both stores
     .venv/bin/python bench/metrics.py --leads 100000 --skip-postgres
 
-Builds a migrated store (SQLite file and/or a PostgreSQL database of its own),
-fills it in bulk with leads spread over the past year the way a B2B funnel
+Builds a migrated store per size (SQLite file and/or a PostgreSQL database of its
+own), fills it in bulk with leads spread over the past year (or, with --history rate,
+over as many years as 100,000 leads a year make) the way a B2B funnel
 looks (weekday office hours, a long tail of sources, most leads decided within
-a day, outcomes for some accepted ones), then times the exact functions the
-bot calls (bot/feedback/reports.py), each once cold and then best of three.
+a day, outcomes for some accepted ones), then times the exact functions the bot
+calls (bot/feedback/reports.py, FIGURES below): warm, the median of three calls
+after a first; cold, one call in a fresh process after the OS page cache is
+dropped (root), else on a fresh copy of the SQLite file.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import random
+import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -93,16 +100,16 @@ def sources(rng: random.Random) -> tuple[list[str], list[float], dict[str, list[
 
 
 def generate(
-    count: int, now: datetime, seed: int = 7
+    count: int, now: datetime, seed: int = 7, years: float = 1.0
 ) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]:
     rng = random.Random(seed)
     names, weights, quality = sources(rng)
-    year = timedelta(days=365)
+    history = timedelta(days=365 * years)
     outcome_id = 0
     for lead_id in range(1, count + 1):
         # Weekdays carry most leads, and office hours most of each day.
         while True:
-            created = now - year * rng.random()
+            created = now - history * rng.random()
             local = created.astimezone(ZONE)
             weight = (0.25 if local.weekday() >= 5 else 1.0) * (
                 0.3 if not 8 <= local.hour < 19 else 1.0
@@ -190,13 +197,13 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
 
 
-def fill_sqlite(path: Path, count: int, now: datetime) -> None:
+def fill_sqlite(path: Path, count: int, now: datetime, years: float = 1.0) -> None:
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=OFF")
     leads_sql = _insert_sql("leads", LEAD_COLUMNS)
     outcomes_sql = _insert_sql("lead_outcomes", OUTCOME_COLUMNS)
-    for leads, outcomes in _chunks(generate(count, now)):
+    for leads, outcomes in _chunks(generate(count, now, years=years)):
         connection.executemany(leads_sql, [tuple(_sqlite_value(v) for v in row) for row in leads])
         connection.executemany(
             outcomes_sql, [tuple(_sqlite_value(v) for v in row) for row in outcomes]
@@ -207,10 +214,10 @@ def fill_sqlite(path: Path, count: int, now: datetime) -> None:
     connection.close()
 
 
-async def fill_postgres(url: str, count: int, now: datetime) -> None:
+async def fill_postgres(url: str, count: int, now: datetime, years: float = 1.0) -> None:
     connection = await asyncpg.connect(url.replace("postgresql://", "postgres://"))
     try:
-        for leads, outcomes in _chunks(generate(count, now)):
+        for leads, outcomes in _chunks(generate(count, now, years=years)):
             await connection.copy_records_to_table(
                 "leads",
                 records=[tuple(_naive(v) for v in row) for row in leads],
@@ -242,41 +249,99 @@ def _chunks(
         yield leads, outcomes
 
 
-async def timed(label: str, work: Callable[[], Awaitable[Any]], runs: int = 3) -> dict[str, Any]:
-    started = time.perf_counter()
-    await work()
-    cold = time.perf_counter() - started
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        await work()
-        times.append(time.perf_counter() - started)
-    return {
-        "what": label,
-        "cold_ms": cold * 1000,
-        "best_ms": min(times) * 1000,
-        "median_ms": statistics.median(times) * 1000,
-    }
+# One row per figure: a name and the exact call the bot makes. A capability adds its
+# own figure as one more entry (its own function beside these).
+Figure = Callable[[Database, datetime], Awaitable[Any]]
 
 
-async def measure(store: str, url: str, now: datetime) -> list[dict[str, Any]]:
+def _days(days: int, now: datetime) -> Any:
+    return parse_period(f"{days}d", now=now, zone=ZONE)
+
+
+async def stats_90d(db: Database, now: datetime) -> Any:
+    return await reports.stats_report(db, _days(90, now), now=now)
+
+
+async def sources_90d(db: Database, now: datetime) -> Any:
+    return await reports.sources_report(db, _days(90, now))
+
+
+async def reasons_90d(db: Database, now: datetime) -> Any:
+    return await reports.reasons_report(db, _days(90, now))
+
+
+async def digest_week_figures(db: Database, now: datetime) -> Any:
+    return await reports.digest_report(db, digest_week(now, ZONE), now=now, zone=ZONE)
+
+
+async def export_90d(db: Database, now: datetime) -> Any:
+    return await reports.export_csv(db, _days(90, now), now=now, zone=ZONE)
+
+
+FIGURES: dict[str, Figure] = {
+    "stats 90d": stats_90d,
+    "sources 90d": sources_90d,
+    "reasons 90d": reasons_90d,
+    "digest (week)": digest_week_figures,
+    "export 90d": export_90d,
+}
+
+
+async def warm(url: str, now: datetime, runs: int = 3) -> dict[str, float]:
+    """Each figure's median of `runs` calls after a first one, in milliseconds."""
     db = Database(url)
-    period = parse_period("90d", now=now, zone=ZONE)
-    week = digest_week(now, ZONE)
+    medians: dict[str, float] = {}
     try:
-        results = [
-            await timed("stats 90d", lambda: reports.stats_report(db, period, now=now)),
-            await timed("sources 90d", lambda: reports.sources_report(db, period)),
-            await timed("reasons 90d", lambda: reports.reasons_report(db, period)),
-            await timed(
-                "digest (week)", lambda: reports.digest_report(db, week, now=now, zone=ZONE)
-            ),
-        ]
+        for name, figure in FIGURES.items():
+            await figure(db, now)
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                await figure(db, now)
+                times.append(time.perf_counter() - started)
+            medians[name] = statistics.median(times) * 1000
     finally:
         await db.dispose()
-    for result in results:
-        result["store"] = store
-    return results
+    return medians
+
+
+def drop_page_cache() -> bool:
+    """Empty the OS page cache (root only); False where the machine does not allow it."""
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def cold(url: str, now: datetime, name: str, workdir: Path) -> float:
+    """One call of the figure in a fresh process, the page cache dropped first; in ms.
+
+    Where the cache cannot be dropped, a SQLite store is read from a fresh copy of
+    its file instead. (PostgreSQL's own shared buffers stay warm: the server is shared.)
+    """
+    if not drop_page_cache() and url.startswith("sqlite:///"):
+        copy = workdir / "cold-copy.db"
+        shutil.copy(url.removeprefix("sqlite:///"), copy)
+        url = f"sqlite:///{copy}"
+    answer = subprocess.run(
+        [sys.executable, __file__, "--cold-one", name, "--url", url, "--now", now.isoformat()],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(answer.stdout.strip().splitlines()[-1])
+
+
+async def one_call(url: str, name: str, now: datetime) -> float:
+    db = Database(url)
+    try:
+        started = time.perf_counter()
+        await FIGURES[name](db, now)
+        return (time.perf_counter() - started) * 1000
+    finally:
+        await db.dispose()
 
 
 # --- the MQL definition's figures (bot/feedback/metrics/quality.py) ----------------------------
@@ -349,26 +414,23 @@ async def grade_leads(url: str) -> None:
         await db.dispose()
 
 
-async def measure_quality(store: str, url: str, now: datetime) -> list[dict[str, Any]]:
-    """`/leadfeedback quality 90d` and a what-if, as the bot computes them."""
-    from bot.definition.quality import quality_report, what_if_report
+async def quality_90d(db: Database, now: datetime) -> Any:
+    """`/leadfeedback quality 90d` as the bot computes it (bot/definition/quality.py)."""
+    from bot.definition.quality import quality_report
 
-    team = bench_team()
-    db = Database(url)
-    period = parse_period("90d", now=now, zone=ZONE)
-    try:
-        results = [
-            await timed("quality 90d", lambda: quality_report(db, team, period, None)),
-            await timed(
-                "quality what-if",
-                lambda: what_if_report(db, team, period, None, ["employees>=200"]),
-            ),
-        ]
-    finally:
-        await db.dispose()
-    for result in results:
-        result["store"] = store
-    return results
+    return await quality_report(db, bench_team(), _days(90, now), None)
+
+
+async def quality_what_if_90d(db: Database, now: datetime) -> Any:
+    """`/leadfeedback quality what-if employees>=200` over 90 days."""
+    from bot.definition.quality import what_if_report
+
+    return await what_if_report(db, bench_team(), _days(90, now), None, ["employees>=200"])
+
+
+# The definition's rows: their own functions, added to the table of figures.
+FIGURES["quality 90d"] = quality_90d
+FIGURES["quality what-if"] = quality_what_if_90d
 
 
 async def count_leads(url: str) -> int:
@@ -402,60 +464,114 @@ def prepare_postgres(admin_url: str, name: str, fresh: bool) -> str:
     return url
 
 
+def sqlite_store(path: Path, count: int, now: datetime, fresh: bool, years: float) -> str:
+    url = f"sqlite:///{path}"
+    if fresh or not path.exists() or asyncio.run(count_leads(url)) != count:
+        path.unlink(missing_ok=True)
+        upgrade_database(url)
+        started = time.perf_counter()
+        fill_sqlite(path, count, now, years)
+        print(
+            f"sqlite: stored {count:,} leads in {time.perf_counter() - started:.0f}s",
+            file=sys.stderr,
+        )
+    return url
+
+
+def postgres_store(admin_url: str, count: int, now: datetime, fresh: bool, years: float) -> str:
+    name = f"handoff_bench_{_label(count, years)}"
+    url = prepare_postgres(admin_url, name, fresh)
+    if asyncio.run(count_leads(url)) != count:
+        url = prepare_postgres(admin_url, name, True)
+        started = time.perf_counter()
+        asyncio.run(fill_postgres(url, count, now, years))
+        print(
+            f"postgres: stored {count:,} leads in {time.perf_counter() - started:.0f}s",
+            file=sys.stderr,
+        )
+    return url
+
+
+def _label(count: int, years: float) -> str:
+    return str(count) if years == 1 else f"{count}_{years:g}y"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--leads", type=int, default=1_000_000)
-    parser.add_argument("--sqlite", type=Path, default=Path("/tmp/handoff-bench.db"))
+    parser.add_argument("--leads", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--sqlite-dir", type=Path, default=Path("/tmp"))
     parser.add_argument(
         "--postgres",
         default="postgresql://postgres@127.0.0.1:5432/postgres",
-        help="server to create the bench database on",
+        help="server to create the bench databases on",
+    )
+    parser.add_argument(
+        "--history",
+        choices=["year", "rate"],
+        default="year",
+        help="year: every size spread over one year (a period holds a tenth more per tenfold); "
+        "rate: 100,000 leads a year, so more leads mean a longer history and the same periods",
     )
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-cold", action="store_true")
     parser.add_argument(
         "--fresh", action="store_true", help="rebuild the stores even if they hold --leads leads"
     )
+    parser.add_argument("--fill-only", action="store_true", help="build the stores, time nothing")
+    parser.add_argument("--cold-one", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--now", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.cold_one:
+        now = datetime.fromisoformat(args.now)
+        print(f"{asyncio.run(one_call(args.url, args.cold_one, now)):.1f}")
+        return
     now = datetime.now(UTC).replace(microsecond=0)
-    results: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    stores = [s for s in ("sqlite", "postgres") if not getattr(args, f"skip_{s}")]
+    for count in args.leads:
+        years = 1.0 if args.history == "year" else max(1.0, count / 100_000)
+        for store in stores:
+            if store == "sqlite":
+                path = args.sqlite_dir / f"handoff-bench-{_label(count, years)}.db"
+                url = sqlite_store(path, count, now, args.fresh, years)
+            else:
+                url = postgres_store(args.postgres, count, now, args.fresh, years)
+            # The definition's figures need graded leads (once per store).
+            asyncio.run(grade_leads(url))
+            if args.fill_only:
+                continue
+            medians = asyncio.run(warm(url, now))
+            with tempfile.TemporaryDirectory() as tmp:
+                for name, warm_ms in medians.items():
+                    cold_ms = None if args.skip_cold else cold(url, now, name, Path(tmp))
+                    rows.append(
+                        {
+                            "leads": count,
+                            "store": store,
+                            "what": name,
+                            "warm_ms": warm_ms,
+                            "cold_ms": cold_ms,
+                        }
+                    )
+    report(rows)
+    print(json.dumps(rows), file=sys.stderr)
 
-    if not args.skip_sqlite:
-        url = f"sqlite:///{args.sqlite}"
-        if args.fresh or not args.sqlite.exists() or asyncio.run(count_leads(url)) != args.leads:
-            args.sqlite.unlink(missing_ok=True)
-            upgrade_database(url)
-            started = time.perf_counter()
-            fill_sqlite(args.sqlite, args.leads, now)
-            print(
-                f"sqlite: stored {args.leads:,} leads in {time.perf_counter() - started:.0f}s",
-                file=sys.stderr,
-            )
-        results += asyncio.run(measure("sqlite", url, now))
-        asyncio.run(grade_leads(url))
-        results += asyncio.run(measure_quality("sqlite", url, now))
 
-    if not args.skip_postgres:
-        url = prepare_postgres(args.postgres, f"handoff_bench_{args.leads}", args.fresh)
-        if asyncio.run(count_leads(url)) != args.leads:
-            url = prepare_postgres(args.postgres, f"handoff_bench_{args.leads}", True)
-            started = time.perf_counter()
-            asyncio.run(fill_postgres(url, args.leads, now))
-            print(
-                f"postgres: stored {args.leads:,} leads in {time.perf_counter() - started:.0f}s",
-                file=sys.stderr,
-            )
-        results += asyncio.run(measure("postgres", url, now))
-        asyncio.run(grade_leads(url))
-        results += asyncio.run(measure_quality("postgres", url, now))
-
-    print(f"{args.leads:,} leads over a year; times in milliseconds")
-    print(f"{'store':<10}{'figure':<16}{'cold':>8}{'best':>8}{'median':>8}")
-    for r in results:
-        print(
-            f"{r['store']:<10}{r['what']:<16}{r['cold_ms']:>8.0f}{r['best_ms']:>8.0f}{r['median_ms']:>8.0f}"
-        )
-    print(json.dumps(results), file=sys.stderr)
+def report(rows: list[dict[str, Any]]) -> None:
+    """Warm medians and cold first calls, with the 10^5 -> 10^6 growth of each warm figure."""
+    cache = "page cache dropped" if drop_page_cache() else "fresh file copy"
+    print(f"ms; cold = a fresh process, {cache}")
+    print("targets at 10^6: warm < 300, cold < 1000; growth = warm / warm at a tenth the leads")
+    print(f"{'leads':>10} {'store':<9}{'figure':<15}{'warm':>8}{'cold':>8}{'growth':>9}")
+    by_key = {(r["leads"], r["store"], r["what"]): r for r in rows}
+    for r in rows:
+        smaller = by_key.get((r["leads"] // 10, r["store"], r["what"]))
+        growth = f"{r['warm_ms'] / smaller['warm_ms']:.1f}x" if smaller else ""
+        cold_ms = f"{r['cold_ms']:.0f}" if r["cold_ms"] is not None else "-"
+        figure = f"{r['leads']:>10,} {r['store']:<9}{r['what']:<15}"
+        print(f"{figure}{r['warm_ms']:>8.0f}{cold_ms:>8}{growth:>9}")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from bot.crm import wiring as crm
 from bot.definition import wiring as definition
 from bot.feedback import wiring as feedback
 from bot.leads import wiring as leads
+from bot.routing import wiring as routing
 from bot.runtime.deliveries import DeliveryContext
 from bot.runtime.jobs import Jobs
 from bot.runtime.outbox_worker import OutboxWorker
@@ -58,6 +59,7 @@ from handlers.slack import (
     reject_modal,
 )
 from handlers.slack import definition as definition_listeners
+from handlers.slack import routing as routing_listeners
 from handlers.slack import survey as survey_listeners
 from storage.database import Database
 
@@ -90,6 +92,9 @@ CAPABILITIES: tuple[Capability, ...] = (
     Capability("sla", sla.register),
     Capability("feedback", feedback.register, (leadfeedback.register, direct_messages.register)),
     Capability("survey", survey.register, (survey_listeners.register,)),
+    # After leads (it assigns a lead before its card is posted), before crm (whose
+    # check of withdrawn CRM leads then runs first).
+    Capability("routing", routing.register, (routing_listeners.register,)),
     Capability("definition", definition.register, (definition_listeners.register,)),
     # Last: it checks CRM leads before the leads capability's card delivery.
     Capability("crm", crm.register, routes=crm_push.routes),
@@ -168,7 +173,9 @@ def _services(
 ) -> Services:
     registry = Registry(jobs=Jobs(observe=telemetry.sweep))
     worker = OutboxWorker(
-        DeliveryContext(settings=settings, db=db, client=client, clock=clock, pacer=ChannelPacer()),
+        DeliveryContext(
+            settings=settings, db=db, client=client, clock=clock, pacer=ChannelPacer(db)
+        ),
         telemetry.counted(registry.deliveries),
     )
     return Services(

@@ -27,6 +27,7 @@ from messages.figures import (
     source_label,
 )
 from messages.rendering import counted
+from messages.routing import why_from_event
 from messages.slack_message import SlackMessage
 from storage.feedback_models import LeadOutcome
 from storage.kinds import EventKind
@@ -189,6 +190,10 @@ EVENT_WORDS: dict[str, str] = {
     EventKind.DISPUTE_OPENED: "Rejection disputed by marketing (it met the MQL definition)",
     EventKind.DISPUTE_UPHELD: "Dispute decided: the rejection stands",
     EventKind.DISPUTE_OVERTURNED: "Dispute decided: rejection overturned, the lead is back",
+    EventKind.ASSIGNED: "Assigned by the routing rules",
+    EventKind.HANDED_OVER: "Handed over",
+    EventKind.REASSIGNED: "Reassigned after its deadline passed",
+    EventKind.UNROUTED: "Left to Claim: nobody was available to assign it",
 }
 
 
@@ -205,10 +210,31 @@ def timeline(
                 words += f" ({event.detail['comment']})"
         if event.kind == EventKind.WITHDRAWN and (event.detail or {}).get("why"):
             words += f": {event.detail['why']}"
+        if event.kind in ROUTING_EVENTS:
+            words += routing_words(event.detail or {})
         entries.append(TimelineEntry(_event_time(event), words, event.actor_id))
     for outcome in outcomes:
         entries.append(TimelineEntry(outcome.at, outcome_words(outcome)))
     return sorted(entries, key=lambda e: e.at)
+
+
+ROUTING_EVENTS = (
+    EventKind.ASSIGNED,
+    EventKind.HANDED_OVER,
+    EventKind.REASSIGNED,
+    EventKind.UNROUTED,
+)
+
+
+def routing_words(detail: dict[str, Any]) -> str:
+    """Why this rep: to whom, and the rule, pool, tier and skipped members (routing)."""
+    words = f" to {detail['assignee_id']}" if detail.get("assignee_id") else ""
+    if detail.get("previous_id"):
+        words += f" (from {detail['previous_id']})"
+    why = why_from_event(detail)
+    if detail.get("kind") == "handed_over" and detail.get("note"):
+        why = f"{why}: {detail['note']}"
+    return f"{words}: {why}" if why else words
 
 
 def _event_time(event: LeadEvent) -> datetime:

@@ -7,6 +7,8 @@ class Command(StrEnum):
     """Slash commands, as the manifest declares them and answers name them."""
 
     LEADFEEDBACK = "/leadfeedback"
+    # Reps' own command (routing): /handoff away [until DATE], /handoff back.
+    HANDOFF = "/handoff"
 
 
 class ActionId(StrEnum):
@@ -24,6 +26,12 @@ class ActionId(StrEnum):
     DISPUTE_EXPLANATION = "definition_dispute_explanation"
     DISPUTE_UPHOLD = "definition_dispute_uphold"
     DISPUTE_OVERTURN = "definition_dispute_overturn"
+    # Routing (assign mode): pass an assigned lead to a colleague; the App Home away toggle.
+    HAND_OVER = "lead_hand_over"
+    HAND_OVER_TO = "hand_over_to"
+    HAND_OVER_NOTE = "hand_over_note"
+    HOME_AWAY = "home_away"
+    HOME_BACK = "home_back"
 
 
 class BlockId(StrEnum):
@@ -33,8 +41,12 @@ class BlockId(StrEnum):
     DEFINITION_REVIEW = "definition_review"
     DISPUTE_EXPLANATION = "definition_dispute_explanation_block"
     DISPUTE_DECISION = "definition_dispute_decision"
+    HAND_OVER_TO = "hand_over_to_block"
+    HAND_OVER_NOTE = "hand_over_note_block"
+    ROUTING_DM_ACTIONS = "routing_dm_actions"
 
 
 class CallbackId(StrEnum):
     REJECT_MODAL = "lead_reject_modal"
     DISPUTE_MODAL = "definition_dispute_modal"
+    HAND_OVER_MODAL = "lead_hand_over_modal"

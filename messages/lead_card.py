@@ -8,6 +8,7 @@ from messages.definition import fit_line
 from messages.ids import ActionId, BlockId
 from messages.metadata import LeadRef
 from messages.rendering import Mrkdwn, number, safe_url
+from messages.sla import on_duty_mentions
 from messages.slack_message import SlackMessage
 from storage.models import CARD_FIELD_LABELS, Lead
 
@@ -44,6 +45,10 @@ def lead_card(lead: Lead, team: TeamConfig, now: datetime) -> SlackMessage:
         crm_url=safe_url(lead.crm_url),
         fit_line=fit_line(lead.fit),
         fit_ok=not lead.fit_missed,
+        # Routing (assign mode): assigned by the rules, or left to Claim with nobody available.
+        assigned=lead.routing == "assigned",
+        unrouted=lead.routing == "claim",
+        on_duty=on_duty_mentions(team.sla.on_duty),
         ref=Mrkdwn(LeadRef(lead_id=lead.id or 0).dump()),
         ActionId=ActionId,
         BlockId=BlockId,

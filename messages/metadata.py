@@ -58,3 +58,10 @@ class DisputeButtonRef(_Metadata):
     """Uphold / Overturn in a manager's DM."""
 
     dispute_id: Annotated[int, Field(ge=1, le=MAX_LEAD_ID)]
+
+
+class HandOverMetadata(_Metadata):
+    """The hand-over modal: which lead, and where the click came from (for answers)."""
+
+    lead_id: LeadId
+    channel_id: str | None = None

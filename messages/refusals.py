@@ -16,6 +16,7 @@ from messages.slack_message import SlackMessage
 from storage.definition_review import DefinitionRefused
 from storage.models import LeadState
 from storage.refusals import NotAllowed, Refusal, StaleAction
+from storage.routing import HandOverRefused, LeadMoved
 from storage.surveys import NotARecipient, SurveyClosed
 from storage.transitions import Action, TransitionRefused
 
@@ -38,6 +39,8 @@ def refusal_line(refusal: Refusal, team: TeamConfig) -> Mrkdwn:
         return Mrkdwn(
             f"That doesn't carry a {refusal.what} any more; ask an admin to check the bot's logs."
         )
+    if isinstance(refusal, HandOverRefused | LeadMoved):
+        return _routing_line(refusal)
     if isinstance(refusal, NotAllowed):
         return Mrkdwn(
             f":lock: `{Command.LEADFEEDBACK} {refusal.command}` is for marketers and "
@@ -81,3 +84,21 @@ def _transition_line(refused: TransitionRefused) -> Mrkdwn:
             return Mrkdwn(f"This lead is already claimed by {owner}.")
         return Mrkdwn(f"Only {owner}, who claimed this lead, can {action} it.")
     return Mrkdwn("This lead is open again: claim it first.")
+
+
+def _routing_line(refused: HandOverRefused | LeadMoved) -> Mrkdwn:
+    lead = refused.lead
+    if lead is None:
+        return Mrkdwn("That lead no longer exists.")
+    owner = mention(lead.owner_id)
+    if lead.state == LeadState.ACCEPTED:
+        return Mrkdwn(f"This lead was already accepted as SQL by {owner}.")
+    if lead.state == LeadState.REJECTED:
+        return Mrkdwn(f"This lead was already rejected by {owner} and returned to marketing.")
+    if isinstance(refused, HandOverRefused) and refused.why == "not_yours":
+        return Mrkdwn(
+            f"Only {owner}, to whom this lead is assigned, or a sales manager can hand it over."
+        )
+    if lead.state == LeadState.CLAIMED and lead.routing == "assigned":
+        return Mrkdwn(f"This lead moved on meanwhile: it is now assigned to {owner}.")
+    return Mrkdwn("Only an assigned lead can be handed over; this one is open for anyone to claim.")

@@ -48,6 +48,12 @@ class OutboxKind(StrEnum):
     DISPUTE_REQUEST = "dispute_request"  # a dispute to one manager's DM: Uphold / Overturn
     DISPUTE_THREAD = "dispute_thread"  # a dispute's news in the rejection notice's thread
     DEFINITION_MONTHLY = "definition_monthly"  # the monthly definition review, to one target
+    # Routing (bot/routing/): the assignee's DM, a breach's reassignment and its notices.
+    ROUTING_DM = "routing_dm"
+    ROUTING_REASSIGN = "routing_reassign"
+    ROUTING_BREACH_NOTICE = "routing_breach_notice"
+    # A person's App Home tab, published again when what it shows changed (assign mode).
+    APP_HOME = "app_home"
 
 
 class EventKind(StrEnum):
@@ -83,6 +89,12 @@ class EventKind(StrEnum):
     DISPUTE_OPENED = "dispute_opened"
     DISPUTE_UPHELD = "dispute_upheld"
     DISPUTE_OVERTURNED = "dispute_overturned"
+    # Routing (bot/routing/): given to a rep by the rules, handed to a colleague,
+    # moved on after a breach, or left to Claim because nobody was available.
+    ASSIGNED = "assigned"
+    HANDED_OVER = "handed_over"
+    REASSIGNED = "reassigned"
+    UNROUTED = "unrouted"
 
 
 # --- payloads -----------------------------------------------------------------------------
@@ -156,6 +168,25 @@ class ReviewMonthRef(Payload):
     to: str  # the marketing channel, or a manager's user id (a DM)
 
 
+class AssignmentRef(Payload):
+    """One routing decision (storage/routing_models.py Assignment)."""
+
+    assignment_id: int
+
+
+class BreachNoticeRef(AssignmentRef):
+    """Who is told that a breached lead moved on: the rep it left, or the escalation contact."""
+
+    to: str
+
+
+class HomeRef(Payload):
+    """Whose App Home to publish: one person, or (`marketers`) every marketer and admin."""
+
+    user_id: str | None = None
+    marketers: bool = False
+
+
 class SurveyRef(Payload):
     survey_id: int
 
@@ -195,6 +226,10 @@ PAYLOADS: dict[OutboxKind, type[Payload]] = {
     OutboxKind.DISPUTE_REQUEST: DisputeManagerRef,
     OutboxKind.DISPUTE_THREAD: EventRef,
     OutboxKind.DEFINITION_MONTHLY: ReviewMonthRef,
+    OutboxKind.ROUTING_DM: AssignmentRef,
+    OutboxKind.ROUTING_REASSIGN: EventRef,
+    OutboxKind.ROUTING_BREACH_NOTICE: BreachNoticeRef,
+    OutboxKind.APP_HOME: HomeRef,
 }
 
 P = TypeVar("P", bound=Payload)
@@ -337,3 +372,16 @@ def dispute_thread_key(event_id: int) -> str:
 
 def definition_monthly_key(month: str, target: str) -> str:
     return f"definition-monthly:{month}:{target}"
+
+
+def routing_dm_key(assignment_id: int) -> str:
+    return f"routing-dm:{assignment_id}"
+
+
+def routing_reassign_key(lead_id: int, reassignments: int) -> str:
+    """One reassignment per breach: the lead's count of earlier ones tells them apart."""
+    return f"routing-reassign:{lead_id}:{reassignments}"
+
+
+def routing_breach_notice_key(assignment_id: int, to: str) -> str:
+    return f"routing-breach:{assignment_id}:{to}"

@@ -118,6 +118,18 @@ class Lead(SQLModel, table=True):
     fit: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # `on_miss: review`: pending until a marketer sends it on or returns it.
     review_state: str | None = Field(default=None, max_length=10)
+    # Routing (bot/routing/, routing.mode assign): "assigned" to owner_id by the rules,
+    # or "claim" when nobody was available and the card fell back to Claim; NULL in
+    # claim mode. The tier (sla.tiers) set its deadline; reassignments counts breaches.
+    routing: str | None = Field(default=None, max_length=20)
+    routing_tier: str | None = Field(default=None, max_length=40)
+    assigned_at: datetime | None = _utc()
+    reassignments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Coalesced card updates (bot/leads/deliveries.py): every queued update bumps
+    # card_version; a redraw records the version it drew and never draws an older one.
+    card_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    card_drawn_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    card_drawing_until: datetime | None = _utc()
 
     @property
     def display_name(self) -> str:

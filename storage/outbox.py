@@ -11,7 +11,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.kinds import NoPayload, OutboxKind, Payload, check_payload
-from storage.models import OutboxMessage, OutboxState
+from storage.models import Lead, OutboxMessage, OutboxState
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,15 @@ class Work:
     not_before: datetime | None = None
 
 
-async def enqueue_many(session: AsyncSession, work: list[Work], *, now: datetime) -> int:
+async def enqueue_many(
+    session: AsyncSession, work: list[Work], *, now: datetime, card_versions_bumped: bool = False
+) -> int:
     """Queue work in one statement; rows whose dedup_key exists already are skipped.
 
     Returns how many rows were queued. A dedup_key is unique, so once-only work
     (one card per lead, one nudge per offset) stays once-only across processes.
+    A card update bumps its lead's card_version (storage/cards.py), unless the
+    caller's own UPDATE of the lead did (`card_versions_bumped`).
     """
     if not work:
         return 0
@@ -53,7 +57,21 @@ async def enqueue_many(session: AsyncSession, work: list[Work], *, now: datetime
     if any(item.dedup_key for item in work):
         statement = statement.on_conflict_do_nothing(index_elements=["dedup_key"])
     result = await session.exec(statement)
+    if not card_versions_bumped:
+        await _bump_card_versions(session, work)
     return result.rowcount
+
+
+async def _bump_card_versions(session: AsyncSession, work: list[Work]) -> None:
+    """A queued card update makes the lead's card out of date (storage/cards.py)."""
+    leads = {w.lead_id for w in work if w.kind is OutboxKind.UPDATE_CARD and w.lead_id}
+    if leads:
+        await session.exec(
+            update(Lead)
+            .where(Lead.id.in_(sorted(leads)))  # type: ignore[union-attr]
+            .values(card_version=Lead.card_version + 1)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def enqueue(
@@ -74,15 +92,56 @@ async def enqueue(
 async def due_messages(session: AsyncSession, *, now: datetime, limit: int) -> list[OutboxMessage]:
     rows = await session.exec(
         select(OutboxMessage)
-        .where(
-            OutboxMessage.state == OutboxState.PENDING,
-            OutboxMessage.not_before <= now,
-            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-        )
+        .where(*_due(now))
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
     )
     return list(rows.all())
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, limit: int, lease_for: timedelta
+) -> list[OutboxMessage]:
+    """Lease up to `limit` due rows for this worker; no other worker gets them meanwhile.
+
+    On PostgreSQL one statement picks and leases them, skipping rows another worker
+    is leasing at that moment (FOR UPDATE SKIP LOCKED), so replicas never wait on
+    each other nor take the same row. SQLite has one writer at a time: it reads the
+    due rows and leases each with the conditional UPDATE of try_lease.
+    """
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        due = await due_messages(session, now=now, limit=limit)
+        leased = [
+            m for m in due if await try_lease(session, m.id or 0, now=now, lease_for=lease_for)
+        ]
+        for message in leased:
+            message.attempts += 1
+        return leased
+    picked = (
+        select(OutboxMessage.id)
+        .where(*_due(now))
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(picked.scalar_subquery()))  # type: ignore[union-attr]
+        .values(lease_until=now + lease_for, attempts=OutboxMessage.attempts + 1)
+        .returning(*table.c)
+    )
+    rows = [OutboxMessage.model_validate(dict(row._mapping)) for row in result.all()]
+    return sorted(rows, key=lambda m: (m.not_before, m.id or 0))
+
+
+def _due(now: datetime) -> tuple[Any, ...]:
+    return (
+        OutboxMessage.state == OutboxState.PENDING,
+        OutboxMessage.not_before <= now,
+        or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+    )
 
 
 async def try_lease(
@@ -99,6 +158,8 @@ async def try_lease(
             or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
         )
         .values(lease_until=now + lease_for, attempts=OutboxMessage.attempts + 1)
+        # The caller counts the attempt on the row it holds (claim_due).
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, insert, or_, update
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,7 +24,7 @@ from storage.crm import queue_crm_write
 from storage.events import record_event
 from storage.kinds import EventKind, EventRef, OutboxKind, rejection_notice_key, reply_key
 from storage.models import Lead, LeadEvent, LeadState
-from storage.outbox import enqueue
+from storage.outbox import Work, enqueue, enqueue_many
 from storage.refusals import Refusal
 from storage.sla import refresh_after_transition
 
@@ -86,6 +86,16 @@ async def _take(
     return result.rowcount == 1
 
 
+# The state a transition leaves is implied by its guard, except a rejection's (open or claimed).
+FROM_STATE: dict[Action, LeadState] = {
+    Action.CLAIM: LeadState.OPEN,
+    Action.ACCEPT: LeadState.CLAIMED,
+    Action.RELEASE: LeadState.CLAIMED,
+}
+LEAD_COLUMNS = tuple(Lead.__table__.c)  # type: ignore[attr-defined]
+EVENT_COLUMNS = tuple(LeadEvent.__table__.c)  # type: ignore[attr-defined]
+
+
 async def _apply(
     session: AsyncSession,
     *,
@@ -98,49 +108,73 @@ async def _apply(
     kind: EventKind,
     detail: dict[str, Any] | None = None,
 ) -> Transition:
-    before = await session.get(Lead, lead_id)
-    if before is None:
-        raise TransitionRefused(action, actor_id, None)
-    from_state = before.state
-    won = await _take(
-        session,
-        lead_id=lead_id,
-        action=action,
-        actor_id=actor_id,
-        to_state=to_state,
-        values=values,
-    )
-    await session.refresh(before)
-    if not won:
-        raise _refused(session, action, actor_id, before)
-    event = await record_event(
-        session,
+    """The transition in the fewest statements that keep its guarantees.
+
+    Right after a click's ack, this competes with the next click's ack for the event
+    loop: the conditional UPDATE returns the lead (no load before, no refresh after),
+    the event is one INSERT, the card update and the thread reply one more. A
+    rejection first reads the state it leaves, which its guard leaves open.
+    """
+    from_state = FROM_STATE.get(action) or await _state_of(session, lead_id)
+    lead = await _take_returning(session, lead_id, action, actor_id, to_state, values)
+    if lead is None:
+        raise _refused(session, action, actor_id, await session.get(Lead, lead_id))
+    event = LeadEvent(
         lead_id=lead_id,
         kind=kind,
-        at=now,
         actor_id=actor_id,
         from_state=from_state,
         to_state=to_state,
-        detail=detail,
+        at=now,
+        detail=detail or {},
     )
-    # The card is rendered from the lead when the update is sent, so a late
-    # update never shows an older state than the database holds.
-    await enqueue(session, kind=OutboxKind.UPDATE_CARD, lead_id=lead_id, now=now)
-    await enqueue(
-        session,
-        kind=OutboxKind.THREAD_REPLY,
-        lead_id=lead_id,
-        payload=EventRef(event_id=event.id or 0),
-        dedup_key=reply_key(event.id or 0),
-        now=now,
+    inserted = await session.exec(
+        insert(LeadEvent).values(event.model_dump(exclude={"id"})).returning(LeadEvent.id)
     )
-    await refresh_after_transition(session, before, event_id=event.id or 0, now=now)
+    event.id = inserted.scalar_one()
+    # The card is redrawn from the lead when the update is sent (bot/leads/deliveries.py),
+    # and the UPDATE above bumped its card_version, so a late update never draws an older state.
+    work = [
+        Work(OutboxKind.UPDATE_CARD, lead_id=lead_id),
+        Work(
+            OutboxKind.THREAD_REPLY,
+            lead_id=lead_id,
+            payload=EventRef(event_id=event.id),
+            dedup_key=reply_key(event.id),
+        ),
+    ]
+    await enqueue_many(session, work, now=now, card_versions_bumped=True)
+    await refresh_after_transition(session, lead, event_id=event.id, now=now)
     # A lead from a CRM owes its record the new owner and status (a rejection a note
     # too); a lead from anywhere else owes nothing. The CRM capability delivers it.
     await queue_crm_write(
-        session, lead_id=lead_id, event_id=event.id or 0, now=now, note=action is Action.REJECT
+        session, lead_id=lead_id, event_id=event.id, now=now, note=action is Action.REJECT
     )
-    return Transition(lead=before, event=event)
+    return Transition(lead=lead, event=event)
+
+
+async def _state_of(session: AsyncSession, lead_id: int) -> str | None:
+    return (await session.exec(select(Lead.state).where(Lead.id == lead_id))).first()
+
+
+async def _take_returning(
+    session: AsyncSession,
+    lead_id: int,
+    action: Action,
+    actor_id: str,
+    to_state: LeadState,
+    values: dict[str, Any],
+) -> Lead | None:
+    """The conditional UPDATE of _take, bumping the card's version, returning the lead."""
+    result = await session.exec(
+        update(Lead)
+        .where(Lead.id == lead_id, Lead.message_ts.is_not(None), _guard(action, actor_id))
+        .values(state=to_state, card_version=Lead.card_version + 1, **values)
+        .returning(*LEAD_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+    row = result.first()
+    return None if row is None else Lead.model_validate(dict(row._mapping))
 
 
 async def claim_lead(
@@ -278,7 +312,10 @@ async def release_on_breach(
     return event
 
 
-def _refused(session: AsyncSession, action: Action, actor_id: str, lead: Lead) -> TransitionRefused:
+def _refused(
+    session: AsyncSession, action: Action, actor_id: str, lead: Lead | None
+) -> TransitionRefused:
     # Detached as loaded, so the answer can still read it after the rollback.
-    session.expunge(lead)
+    if lead is not None:
+        session.expunge(lead)
     return TransitionRefused(action, actor_id, lead)

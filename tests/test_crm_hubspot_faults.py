@@ -96,7 +96,7 @@ def test_a_429_storm_on_writes_ends_with_each_write_made_once(
     portal.faults.inject("contacts.search", status=429, retry_after=1)
     assert loop.poll().error is not None  # rate limited: this poll stops, the next resumes
     assert loop.poll().created == 6
-    portal.set_rate_limit("TEN_SECONDLY_ROLLING", 2, window_seconds=1.0)
+    portal.set_rate_limit("TEN_SECONDLY_ROLLING", 1, window_seconds=1.0)
     portal.retry_after_header = True
     for contact_id in contacts:
         loop.click(ANA, loop.card_of(contact_id), ActionId.CLAIM)
@@ -116,6 +116,26 @@ def test_a_429_storm_on_writes_ends_with_each_write_made_once(
         ]
     errors = [m.last_error for m in store.outbox(loop.database_url) if m.kind == "crm_write"]
     assert all(e is None for e in errors)
+
+
+def test_a_hanging_crm_write_holds_no_card_back(loop: CrmLoop, portal: FakeHubSpot) -> None:
+    loop.start()
+    loop.poll()
+    contact_id = new_mql(portal)
+    assert loop.poll().created == 1
+    portal.faults.inject("contacts.update", delay=6.0)
+    loop.click(ANA, loop.card_of(contact_id), ActionId.CLAIM)
+    wait_for(lambda: not portal.faults.pending(), what="the claim's write to reach HubSpot")
+
+    assert loop.bot.post_leads({"email": "api@example.com", "source": "api"}).status_code == 201
+    wait_for(lambda: len(loop.cards()) == 2, what="the API lead's card")
+    # The card went out while the write still hung: the write's row is not done yet.
+    writes = [m for m in store.outbox(loop.database_url) if m.kind == "crm_write"]
+    assert [m.state for m in writes] == ["pending"]
+
+    wait_for(lambda: patches(portal, contact_id), timeout=20, what="the claim written")
+    loop.drained()
+    assert len(patches(portal, contact_id)) == 1
 
 
 @pytest.mark.postgres

@@ -30,7 +30,11 @@ MARKETER, REP, BOSS, OTHER_REP = "U0MKT", "U0REP1", "U0MGR", "U0REP2"
 def bot(database_url: str, slack: FakeSlackServer) -> Iterator[BotServer]:
     # The admins are U0MGR too, but the named manager decides: U0REP2 is named here to
     # show that a manager need not be an admin, and U0MGR (an admin) is refused.
-    definition = {"criteria": CRITERIA, "managers": {"users": [OTHER_REP]}}
+    definition = {
+        "criteria": CRITERIA,
+        "managers": {"users": [OTHER_REP]},
+        "review": {"enabled": False},
+    }
     settings = make_settings(database_url, slack.api_url, mql_definition=definition)
     with BotServer(settings) as server:
         yield server
@@ -54,8 +58,15 @@ def reject(
     view = wait_for(lambda: workspace.open_views(REP), what="reject modal")[-1]
     values = {BlockId.REJECT_REASON: {ActionId.REJECT_REASON: "not_icp"}}
     assert sender.submit_view(user=REP, view_id=view.id, values=values).status_code == 200
+    database_url = bot.settings.database_url
+    wait_for(lambda: store.lead(database_url, lead_id).state == LeadState.REJECTED, what="reject")
     bot.drain()
-    notice = next(m for m in workspace.messages(MARKETING) if lead["first_name"] in m.text)
+    notice = wait_for(
+        lambda: next(
+            (m for m in workspace.messages(MARKETING) if lead["first_name"] in m.text), None
+        ),
+        what="the marketing notice",
+    )
     return lead_id, notice
 
 
@@ -107,8 +118,7 @@ def dispute(
 
 
 def the_request(workspace: FakeWorkspace) -> Any:
-    dm = workspace.dm_channel(OTHER_REP)
-    assert dm is not None
+    dm = wait_for(lambda: workspace.dm_channel(OTHER_REP), what="the manager's DM channel")
     return wait_for(lambda: workspace.messages(dm), what="the manager's DM")[-1]
 
 

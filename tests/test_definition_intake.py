@@ -44,7 +44,10 @@ MISSES = {**FITS, "email": "bo@tiny.example", "first_name": "Bo", "title": "<!ch
 
 def settings_with(database_url: str, api_url: str, on_miss: str) -> Settings:
     return make_settings(
-        database_url, api_url, mql_definition={"criteria": CRITERIA, "on_miss": on_miss}
+        database_url,
+        api_url,
+        # The monthly review is off unless a test turns it on: on a real clock it may be due.
+        mql_definition={"criteria": CRITERIA, "on_miss": on_miss, "review": {"enabled": False}},
     )
 
 

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from bot.cli import backup, crm, demo, leads, outbox, privacy, reports, setup
+from bot.cli import backup, crm, demo, leads, outbox, privacy, reports, routing, setup
 from bot.runtime.logs import configure_logging
 from bot.settings import log_format_of
 
@@ -36,6 +36,7 @@ for command in (
     privacy.forget,
     crm.crm,
     outbox.outbox,
+    routing.route,
 ):
     main.add_command(command)
 setup.db.add_command(backup.backup)

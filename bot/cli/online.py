@@ -71,7 +71,27 @@ async def slack_problems(settings: Settings) -> list[str]:
             "add them under OAuth & Permissions (or recreate the app from `handoff manifest`) "
             "and reinstall it"
         )
-    return problems + await _app_token_problems(settings)
+    return (
+        problems + await _app_token_problems(settings) + await _usergroup_problems(settings, client)
+    )
+
+
+async def _usergroup_problems(settings: Settings, client: AsyncWebClient) -> list[str]:
+    """Routing's user groups (pools' members, managers) must exist in the workspace."""
+    routing = settings.team.routing
+    named = [
+        (f"routing.pools.{i}.members.usergroup", pool.members.usergroup)
+        for i, pool in enumerate(routing.pools)
+    ] + [("routing.managers.usergroup", routing.managers.usergroup)]
+    problems = []
+    for key, group in named:
+        if group is None:
+            continue
+        try:
+            await client.usergroups_users_list(usergroup=group)
+        except SlackApiError as exc:
+            problems.append(f"{key}: Slack knows no user group {group} ({slack_error(exc)})")
+    return problems
 
 
 async def _app_token_problems(settings: Settings) -> list[str]:

@@ -147,7 +147,7 @@ async def deliver_digest_chart(ctx: DeliveryContext, message: OutboxMessage) -> 
             )
         except SlackApiError as exc:
             if exc.response.status_code == 429:
-                ctx.pacer.pause(post.channel_id, retry_after_seconds(exc))
+                await ctx.pacer.pause(post.channel_id, retry_after_seconds(exc))
             raise
     files = response.get("files") or [{}]
     return Sent({"channel": post.channel_id, "file": files[0].get("id")})

@@ -6,7 +6,9 @@ an outage still shows the lead as it is now.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
@@ -25,9 +27,15 @@ from bot.slack.errors import slack_error
 from bot.slack.permalinks import card_permalink
 from messages.lead_card import erased_message, lead_card
 from messages.notices import event_reply, rejection_notice
+from storage import cards
+from storage.cards import NoRedraw
 from storage.events import lead_and_event, record_event
 from storage.kinds import ErasedRef, EventKind, EventRef, read_payload
 from storage.models import Lead, LeadEvent, OutboxMessage
+
+# Another attempt's chat.update takes a fraction of a second: wait up to five.
+REDRAW_BUSY_STEP_SECONDS, REDRAW_BUSY_STEPS = 0.1, 50
+REDRAW_BUSY_RETRY = timedelta(seconds=5)
 
 
 async def _load(ctx: DeliveryContext, message: OutboxMessage) -> Lead | None:
@@ -42,7 +50,7 @@ async def deliver_card(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
     if lead.message_ts:
         return Sent({"channel": lead.channel_id, "ts": lead.message_ts})
     now = ctx.clock.now()
-    clock = start_clock(now, ctx.settings.team)
+    clock = start_clock(now, ctx.settings.team, lead.routing_tier)
     lead.posted_at, lead.due_at, lead.sla_next_at = clock.posted_at, clock.due_at, clock.next_at
     card = lead_card(lead, ctx.settings.team, now)
     posted = await post_message(ctx, ctx.settings.team.channels.leads, **card.as_kwargs())
@@ -59,6 +67,7 @@ async def deliver_card(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
                 sla_next_at=lead.sla_next_at,
             )
         )
+        await cards.end_redraw(session, lead.id or 0, drew=lead.card_version)
         await record_event(
             session, lead_id=lead.id or 0, kind=EventKind.POSTED, at=now, detail=posted
         )
@@ -67,21 +76,56 @@ async def deliver_card(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
 
 
 async def deliver_card_update(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
-    lead = await _load(ctx, message)
-    if lead is None:
+    """Redraw the card with the lead as it is now, unless it already shows that (cards.py)."""
+    lead = await _start_redraw(ctx, message.lead_id or 0)
+    if lead is NoRedraw.GONE:
         return Drop("lead no longer exists")
-    if not lead.message_ts or not lead.channel_id:
+    if lead is NoRedraw.BUSY:
+        return NotReady(REDRAW_BUSY_RETRY, "another attempt is redrawing this card")
+    if lead is NoRedraw.UNPOSTED:
         return NotReady(timedelta(seconds=5), "card not posted yet")
+    if isinstance(lead, NoRedraw):
+        return Sent({"coalesced": True})
+    drawn = await _redraw(ctx, lead)
+    if isinstance(drawn, Drop):
+        return drawn
+
+    async def record(session: AsyncSession) -> None:
+        await cards.end_redraw(session, lead.id or 0, drew=lead.card_version)
+
+    return Sent(drawn, record)
+
+
+async def _start_redraw(ctx: DeliveryContext, lead_id: int) -> Lead | NoRedraw:
+    """Take the card's drawing lease, waiting a moment while another attempt holds it.
+
+    Several updates of one lead often arrive in one batch; the others wait for the
+    first's chat.update here (and then usually find the card current) instead of
+    being put off until the next pass.
+    """
+    for _ in range(REDRAW_BUSY_STEPS):
+        async with ctx.db.session() as session:
+            lead = await cards.start_redraw(session, lead_id, now=ctx.clock.now())
+        if lead is not NoRedraw.BUSY:
+            return lead
+        await asyncio.sleep(REDRAW_BUSY_STEP_SECONDS)
+    return NoRedraw.BUSY
+
+
+async def _redraw(ctx: DeliveryContext, lead: Lead) -> dict[str, Any] | Drop:
+    """chat.update of the card; the drawing lease is freed here unless it succeeded."""
     card = lead_card(lead, ctx.settings.team, ctx.clock.now())
     try:
         await ctx.client.chat_update(
             channel=lead.channel_id, ts=lead.message_ts, **card.as_kwargs()
         )
-    except SlackApiError as exc:
-        if slack_error(exc) == "message_not_found":
+    except Exception as exc:
+        async with ctx.db.session() as session:
+            await cards.end_redraw(session, lead.id or 0)
+        if isinstance(exc, SlackApiError) and slack_error(exc) == "message_not_found":
             return Drop("the card was deleted in Slack")
         raise
-    return Sent({"channel": lead.channel_id, "ts": lead.message_ts})
+    return {"channel": lead.channel_id, "ts": lead.message_ts}
 
 
 async def _lead_and_event(

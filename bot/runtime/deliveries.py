@@ -107,6 +107,6 @@ async def post_message(ctx: DeliveryContext, channel: str, **kwargs: Any) -> dic
             )
         except SlackApiError as exc:
             if exc.response.status_code == 429:
-                ctx.pacer.pause(channel, retry_after_seconds(exc))
+                await ctx.pacer.pause(channel, retry_after_seconds(exc))
             raise
     return {"channel": response["channel"], "ts": response["ts"]}

@@ -26,6 +26,10 @@ async def allowed(services: Services, subcommand: Subcommand, user_id: str) -> b
         return True
     team = services.settings.team
     directory = services.directory
+    if subcommand.audience is Audience.MANAGERS and await directory.includes(
+        team.routing.managers, user_id
+    ):
+        return True
     return await directory.includes(team.marketers, user_id) or await directory.includes(
         team.admins, user_id
     )

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -57,6 +56,7 @@ class OutboxWorker:
         self.deliveries = deliveries
         self._wake = asyncio.Event()
         self._stopping = False
+        self._capacity = concurrency
         self._concurrency = asyncio.Semaphore(concurrency)
 
     def wake(self) -> None:
@@ -68,30 +68,50 @@ class OutboxWorker:
         self._wake.set()
 
     async def run(self) -> None:
+        """Keep up to `concurrency` deliveries in flight, taking more as each one ends.
+
+        A slow destination (a CRM that hangs until its timeout, a channel waiting out
+        Slack's pace) holds only its own slot: the rest of the queue keeps moving
+        instead of waiting for the slowest row of a batch.
+        """
+        in_flight: set[asyncio.Task[None]] = set()
         while not self._stopping:
-            try:
-                delivered = await self.drain_once()
-            except Exception:
-                logger.exception("outbox pass failed; retrying")
-                delivered = 0
-            if delivered == 0 and not self._stopping:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=IDLE_POLL_SECONDS)
-                self._wake.clear()
+            leased: list[OutboxMessage] = []
+            free = self._capacity - len(in_flight)
+            if free > 0:
+                try:
+                    leased = await self._lease(self.ctx.clock.now(), min(free, BATCH))
+                except Exception:
+                    logger.exception("outbox pass failed; retrying")
+            for message in leased:
+                task = asyncio.create_task(self._attempt(message), name=f"outbox-{message.id}")
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+            if not leased and not self._stopping:
+                await self._idle(in_flight)
+        if in_flight:
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def _idle(self, in_flight: set[asyncio.Task[None]]) -> None:
+        """Wait for new work, a freed slot or the poll interval, whichever comes first."""
+        wake = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait(
+                {wake, *in_flight}, timeout=IDLE_POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            wake.cancel()
+        self._wake.clear()
 
     async def drain_once(self) -> int:
-        """Attempt every due message once; returns how many were attempted."""
-        now = self.ctx.clock.now()
-        async with self.ctx.db.session() as session:
-            due = await outbox.due_messages(session, now=now, limit=BATCH)
-        leased: list[OutboxMessage] = []
-        for message in due:
-            async with self.ctx.db.session() as session:
-                if await outbox.try_lease(session, message.id or 0, now=now, lease_for=LEASE):
-                    message.attempts += 1
-                    leased.append(message)
+        """Attempt every due message once and wait for them; returns how many were attempted."""
+        leased = await self._lease(self.ctx.clock.now(), BATCH)
         await asyncio.gather(*(self._attempt(message) for message in leased))
         return len(leased)
+
+    async def _lease(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        async with self.ctx.db.session() as session:
+            return await outbox.claim_due(session, now=now, limit=limit, lease_for=LEASE)
 
     async def _attempt(self, message: OutboxMessage) -> None:
         async with self._concurrency:

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.runtime.deliveries import Delivery, DeliveryContext, Outcome
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.runtime.deliveries import Delivery, DeliveryContext, Outcome, Sent
 from bot.runtime.jobs import Jobs
 from bot.runtime.subcommands import Subcommands
 from storage.kinds import OutboxKind
@@ -38,6 +40,8 @@ class Section:
 
 # Runs before a delivery: an Outcome ends the attempt there, None lets the delivery run.
 Check = Callable[[DeliveryContext, OutboxMessage], Awaitable[Outcome | None]]
+# Runs in the transaction that records a delivery as sent (e.g. to queue what follows it).
+Follow = Callable[[AsyncSession, OutboxMessage], Awaitable[None]]
 
 
 @dataclass
@@ -66,3 +70,22 @@ class Registry:
             return outcome if outcome is not None else await delivery(ctx, message)
 
         self.deliveries[kind] = checked
+
+    def after(self, kind: OutboxKind, follow: Follow) -> None:
+        """Run `follow` in the transaction that records `kind`'s delivery as sent."""
+        delivery = self.deliveries[kind]
+
+        async def followed(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+            outcome = await delivery(ctx, message)
+            if not isinstance(outcome, Sent):
+                return outcome
+            apply = outcome.apply
+
+            async def recorded(session: AsyncSession) -> None:
+                if apply is not None:
+                    await apply(session)
+                await follow(session, message)
+
+            return Sent(outcome.result, recorded)
+
+        self.deliveries[kind] = followed

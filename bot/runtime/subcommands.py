@@ -16,6 +16,7 @@ from messages.slack_message import SlackMessage
 class Audience(StrEnum):
     EVERYONE = "everyone"
     MARKETERS = "marketers"  # the marketers and admins named in app.yaml
+    MANAGERS = "managers"  # marketers, admins and the sales managers (routing.managers)
 
 
 class UsageError(Exception):

@@ -334,9 +334,18 @@ def _load_team(path: Path, problems: list[Problem]) -> TeamConfig | None:
             key = ".".join(str(part) for part in error["loc"]) or label
             # A secret key is also unknown to the schema; it was reported above.
             if key not in secret_keys:
-                problems.append(Problem(key, _plain_message(error)))
+                problems.extend(_keyed_problems(key, _plain_message(error)))
         return None
     return None if secret_keys else team
+
+
+def _keyed_problems(key: str, message: str) -> list[Problem]:
+    """A check across sections (TeamConfig's) names each key itself: one "key: message" a line."""
+    lines = message.splitlines()
+    keyed = [re.match(r"^([a-z_]+(?:\.[\w-]+)+): (.+)$", line) for line in lines]
+    if lines and all(keyed):
+        return [Problem(m.group(1), m.group(2)) for m in keyed if m]
+    return [Problem(key, message)]
 
 
 def _find_secret_keys(node: Any, prefix: str = "") -> list[str]:

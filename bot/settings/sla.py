@@ -61,6 +61,30 @@ class Holidays(Strict):
         return self
 
 
+class SlaTier(Strict):
+    """A speed-to-lead tier: routing rules name one (`routing.rules[].tier`)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,40}$")]
+    respond_within: Duration
+    nudge_before: list[Duration] = Field(default_factory=list)
+    # Count `respond_within` in `sla.business_hours` (false: around the clock).
+    business_hours: bool = False
+
+    @field_validator("respond_within")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than 0")
+        return value
+
+    @field_validator("nudge_before")
+    @classmethod
+    def _offsets(cls, value: list[timedelta]) -> list[timedelta]:
+        if any(offset <= timedelta(0) for offset in value):
+            raise ValueError("every offset must be longer than 0")
+        return sorted(set(value), reverse=True)
+
+
 class SlaConfig(Strict):
     # Business time when business_hours is set (24h with 09:00-17:00 = three working days).
     respond_within: Duration = timedelta(hours=24)
@@ -76,6 +100,20 @@ class SlaConfig(Strict):
     ) = None
     reassign_on_breach: bool = False
     sweep_every: Duration = timedelta(minutes=1)
+    # Speed-to-lead tiers for assigned leads (bot/routing/); see app.yaml for defaults.
+    tiers: list[SlaTier] = Field(default_factory=list)
+
+    @field_validator("tiers")
+    @classmethod
+    def _unique_tiers(cls, value: list[SlaTier]) -> list[SlaTier]:
+        ids = [t.id for t in value]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"tier id {duplicates[0]!r} appears twice")
+        return value
+
+    def tier(self, tier_id: str | None) -> SlaTier | None:
+        return next((t for t in self.tiers if t.id == tier_id), None)
 
     @field_validator("respond_within", "sweep_every")
     @classmethod

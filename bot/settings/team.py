@@ -10,11 +10,12 @@ from datetime import time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from bot.settings.common import Channels, Duration, People, Strict, known_zone, require_unique_ids
 from bot.settings.crm import CrmConfig
 from bot.settings.definition import MqlDefinition
+from bot.settings.routing import RoutingConfig, routing_problems
 from bot.settings.sla import SlaConfig
 from bot.settings.survey import SurveyConfig
 from bot.timekeeping.weekdays import Weekday
@@ -112,6 +113,7 @@ class TeamConfig(Strict):
     import_: ImportConfig = Field(default_factory=ImportConfig, alias="import")
     crm: CrmConfig = Field(default_factory=CrmConfig)
     mql_definition: MqlDefinition = Field(default_factory=MqlDefinition)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -123,6 +125,19 @@ class TeamConfig(Strict):
     def _unique_reason_ids(cls, value: list[RejectionReason]) -> list[RejectionReason]:
         require_unique_ids([r.id for r in value], "reason")
         return value
+
+    @model_validator(mode="after")
+    def _references(self) -> TeamConfig:
+        # One line per problem, each "key: message", so `handoff check` names the key.
+        problems = routing_problems(self.routing, [t.id for t in self.sla.tiers])
+        for index, tier in enumerate(self.sla.tiers):
+            if tier.business_hours and self.sla.business_hours is None:
+                problems.append(
+                    (f"sla.tiers.{index}.business_hours", "needs sla.business_hours to be set")
+                )
+        if problems:
+            raise ValueError("\n".join(f"{key}: {message}" for key, message in problems))
+        return self
 
     @property
     def zone(self) -> ZoneInfo:

@@ -107,7 +107,7 @@ class SlaPolicy:
     calendar: BusinessCalendar | None
 
     @classmethod
-    def of(cls, team: TeamConfig) -> SlaPolicy:
+    def of(cls, team: TeamConfig, tier_id: str | None = None) -> SlaPolicy:
         sla = team.sla
         calendar = None
         if sla.business_hours is not None:
@@ -117,6 +117,11 @@ class SlaPolicy:
                 is_holiday=holiday_checker(sla.holidays),
                 zone=ZoneInfo(hours.timezone or team.timezone),
             )
+        tier = sla.tier(tier_id)
+        if tier is not None:
+            # An assigned lead's tier (routing): its own window, in business time or not.
+            calendar = calendar if tier.business_hours else None
+            return cls(tier.respond_within, tuple(tier.nudge_before), calendar)
         return cls(sla.respond_within, tuple(sla.nudge_before), calendar)
 
     def deadline(self, posted_at: datetime) -> datetime:
@@ -146,11 +151,12 @@ class SlaPolicy:
 _POLICIES: dict[str, SlaPolicy] = {}
 
 
-def sla_policy(team: TeamConfig) -> SlaPolicy:
-    key = team.model_dump_json(include={"timezone", "sla"})
+def sla_policy(team: TeamConfig, tier_id: str | None = None) -> SlaPolicy:
+    """The policy of a lead; `tier_id` is its routing tier (`sla.tiers`), if it has one."""
+    key = team.model_dump_json(include={"timezone", "sla"}) + f"/{tier_id or ''}"
     policy = _POLICIES.get(key)
     if policy is None:
-        policy = _POLICIES[key] = SlaPolicy.of(team)
+        policy = _POLICIES[key] = SlaPolicy.of(team, tier_id)
     return policy
 
 
@@ -164,7 +170,7 @@ class ClockStart:
     next_at: datetime
 
 
-def start_clock(posted_at: datetime, team: TeamConfig) -> ClockStart:
-    policy = sla_policy(team)
+def start_clock(posted_at: datetime, team: TeamConfig, tier_id: str | None = None) -> ClockStart:
+    policy = sla_policy(team, tier_id)
     due_at = policy.deadline(posted_at)
     return ClockStart(posted_at, due_at, policy.steps(posted_at, due_at)[0].at)

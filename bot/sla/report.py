@@ -51,7 +51,7 @@ def next_step(lead: Lead, team: TeamConfig) -> str:
     step = next(
         (
             s
-            for s in sla_policy(team).steps(lead.posted_at, lead.due_at)
+            for s in sla_policy(team, lead.routing_tier).steps(lead.posted_at, lead.due_at)
             if s.at >= lead.sla_next_at
         ),
         None,

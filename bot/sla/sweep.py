@@ -36,6 +36,7 @@ from storage.kinds import (
     ThreadNoteRef,
     breach_key,
     nudge_key,
+    routing_reassign_key,
     sla_card_key,
     sla_note_key,
 )
@@ -46,7 +47,7 @@ from storage.transitions import release_on_breach
 
 if TYPE_CHECKING:
     from bot.runtime.services import Services
-    from bot.settings import SlaConfig
+    from bot.settings import SlaConfig, TeamConfig
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ async def sla_sweep(services: Services) -> None:
                         now=now,
                         policy=policy,
                         sla=services.settings.team.sla,
+                        team=services.settings.team,
                     )
             except Exception:
                 # Rolled back, so the lead keeps its sla_next_at and the next sweep
@@ -95,11 +97,15 @@ async def take_due_steps(
     now: datetime,
     policy: SlaPolicy,
     sla: SlaConfig,
+    team: TeamConfig | None = None,
 ) -> bool:
     """One lead's due steps, in the caller's transaction; False if there was nothing to take."""
     lead = await session.get(Lead, lead_id, populate_existing=True)
     if lead is None or lead.state not in OPEN_STATES or lead.sla_next_at != expected:
         return False
+    if lead.routing_tier and team is not None:
+        # An assigned lead's tier has its own window and nudges (routing, sla.tiers).
+        policy = sla_policy(team, lead.routing_tier)
     if lead.posted_at is None or lead.due_at is None:
         return await take_step(session, lead_id=lead_id, expected=expected, next_at=None)
     # Steps before `expected` were taken by earlier sweeps.
@@ -155,6 +161,8 @@ async def _nudge(
 async def _breach(session: AsyncSession, lead: Lead, *, now: datetime, sla: SlaConfig) -> None:
     assert lead.id is not None
     owner_id = lead.owner_id if lead.state == LeadState.CLAIMED else None
+    # An assigned lead moves on to another rep instead (bot/routing/breach.py).
+    routed = bool(owner_id) and lead.routing == "assigned"
     event = await record_event(
         session,
         lead_id=lead.id,
@@ -163,11 +171,20 @@ async def _breach(session: AsyncSession, lead: Lead, *, now: datetime, sla: SlaC
         detail={
             "due_at": lead.due_at.isoformat() if lead.due_at else None,
             "owner_id": owner_id,
-            "released": bool(sla.reassign_on_breach and owner_id),
+            "released": bool(sla.reassign_on_breach and owner_id and not routed),
         },
     )
     await _refresh_card(session, lead, SlaStatus.OVERDUE, now=now)
-    if sla.reassign_on_breach and owner_id:
+    if routed:
+        await enqueue(
+            session,
+            kind=OutboxKind.ROUTING_REASSIGN,
+            lead_id=lead.id,
+            payload=EventRef(event_id=event.id or 0),
+            dedup_key=routing_reassign_key(lead.id, lead.reassignments),
+            now=now,
+        )
+    elif sla.reassign_on_breach and owner_id:
         # The row is ours until commit, so the conditional release cannot miss.
         released = await release_on_breach(session, lead, now=now)
         assert released is not None

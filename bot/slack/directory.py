@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -11,6 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.settings import People
 
 GROUP_CACHE_SECONDS = 300.0
+# Time zone, status, deactivation: routing reads them per decision (bot/routing/).
+PERSON_CACHE_SECONDS = 120.0
 NAME_LOOKUPS_AT_ONCE = 5
 
 
@@ -42,6 +45,31 @@ class Directory:
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+        self._people: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    async def person(self, user_id: str) -> dict[str, Any] | None:
+        """users.info's user object, cached briefly; None when Slack knows no such user.
+
+        Any other failure (a 429, Slack down) answers {} so that routing carries on
+        without the details rather than stops.
+        """
+        cached = self._people.get(user_id)
+        if cached and time.monotonic() - cached[0] < PERSON_CACHE_SECONDS:
+            return cached[1] or None
+        try:
+            user = (await self.client.users_info(user=user_id)).get("user") or {}
+        except SlackApiError as exc:
+            if exc.response.get("error") in ("user_not_found", "user_not_visible"):
+                self._people[user_id] = (time.monotonic(), {})
+                return None
+            return cached[1] if cached else {}
+        except (OSError, TimeoutError):
+            return cached[1] if cached else {}
+        self._people[user_id] = (time.monotonic(), dict(user))
+        return dict(user)
+
+    def forget_person(self, user_id: str) -> None:
+        self._people.pop(user_id, None)
 
     async def group_members(self, usergroup_id: str) -> frozenset[str]:
         cached = self._groups.get(usergroup_id)

@@ -84,7 +84,8 @@ def _manifest(name: str, url: str | None) -> dict[str, Any]:
             # type /leadfeedback (Slack shows a read-only tab otherwise); anything else
             # they type there is answered with the help (message.im).
             "app_home": {
-                "home_tab_enabled": False,
+                # The Home tab: a rep's leads and away toggle, a marketer's numbers (routing).
+                "home_tab_enabled": True,
                 "messages_tab_enabled": True,
                 "messages_tab_read_only_enabled": False,
             },
@@ -96,7 +97,15 @@ def _manifest(name: str, url: str | None) -> dict[str, Any]:
                     "description": "Lead funnel, rejection reasons and sources",
                     "usage_hint": "help | stats 30d | reasons | sources | lead EMAIL | mine",
                     "should_escape": False,
-                }
+                },
+                {
+                    # Reps' own command (routing): out of the rotation and back.
+                    "command": str(Command.HANDOFF),
+                    **at,
+                    "description": "Reps: take yourself out of lead routing, and back",
+                    "usage_hint": "away [until YYYY-MM-DD] | back | status",
+                    "should_escape": False,
+                },
             ],
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},

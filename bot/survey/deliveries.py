@@ -48,9 +48,9 @@ FANOUT = "survey-dm-fanout"
 THREAD_NOTE = "Every answer, question by question, is in the thread."
 
 
-def fanout_paused(ctx: DeliveryContext) -> NotReady | None:
+async def fanout_paused(ctx: DeliveryContext) -> NotReady | None:
     """Wait out a 429 without holding the message's lease (another replica could take it)."""
-    wait = ctx.pacer.paused_for(FANOUT)
+    wait = await ctx.pacer.paused_for(FANOUT)
     return NotReady(timedelta(seconds=wait), "survey DMs paused by a 429") if wait > 0 else None
 
 
@@ -63,7 +63,7 @@ async def post_dm(
     except SlackApiError as exc:
         error = slack_error(exc)
         if exc.response.status_code == 429:
-            ctx.pacer.pause(FANOUT, retry_after_seconds(exc))
+            await ctx.pacer.pause(FANOUT, retry_after_seconds(exc))
         elif error in UNREACHABLE:
             return Drop(f"cannot DM {user_id}: {error}")
         raise
@@ -85,7 +85,7 @@ async def deliver_dm(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
         return Sent({"channel": recipient.dm_channel, "ts": recipient.dm_ts})
     if not surveys.is_open(survey, ctx.clock.now()):
         return Drop("the survey closed before the DM went out")
-    if paused := fanout_paused(ctx):
+    if paused := await fanout_paused(ctx):
         return paused
     now = ctx.clock.now()
     posted = await post_dm(ctx, user_id, survey_dm(survey))
@@ -116,7 +116,7 @@ async def deliver_reminder(ctx: DeliveryContext, message: OutboxMessage) -> Outc
         return Drop("answered before the reminder went out")
     if not surveys.is_open(survey, ctx.clock.now()):
         return Drop("the survey closed before the reminder went out")
-    if paused := fanout_paused(ctx):
+    if paused := await fanout_paused(ctx):
         return paused
     posted = await post_dm(ctx, user_id, survey_dm(survey, reminder=True))
     return posted if isinstance(posted, Drop) else Sent(posted)

@@ -12,7 +12,7 @@ import storage.crm_models  # (the CRM connector's tables)
 import storage.definition_models
 import storage.feedback_models
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from storage import survey_models  # noqa: F401  (the survey tables)
+from storage import routing_models, survey_models  # noqa: F401  (routing, survey tables)
 
 # Any fixed number works; it only has to be the same for every replica.
 MIGRATION_LOCK_ID = 0x48414E44

@@ -15,6 +15,7 @@ from .block_limits import block_problems
 from .faults import Fault, Faults
 from .interactions import InteractionSender
 from .models import Call, Channel, Ephemeral, File, Message, MessageVersion, User, Usergroup, View
+from .rate_limits import PostRateLimit
 from .seed import SEED, Seed
 from .server import BackgroundServer, FakeSlackServer, create_fake_slack_app
 from .socket_mode import Ack, EnvelopeType, SentEnvelope, SocketConnection, SocketModeHub
@@ -38,6 +39,7 @@ __all__ = [
     "InteractionSender",
     "Message",
     "MessageVersion",
+    "PostRateLimit",
     "ResponseTarget",
     "Seed",
     "SentEnvelope",

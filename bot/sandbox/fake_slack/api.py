@@ -135,6 +135,8 @@ def answer(
             result = ApiAnswer(200, {"ok": False, "error": "not_authed"})
         elif (error := _token_error(ws, name, token)) is not None:
             result = ApiAnswer(200, {"ok": False, "error": error})
+        elif (retry_after := _rate_limited(ws, name, channel)) is not None:
+            result = ApiAnswer(429, {"ok": False, "error": "ratelimited"}, retry_after)
         else:
             try:
                 body = _METHODS[name](ws, Args(values), context)
@@ -157,6 +159,14 @@ def answer(
             )
         )
         return result
+
+
+def _rate_limited(ws: FakeWorkspace, name: str, channel: str | None) -> dict[str, str] | None:
+    """The Retry-After header of a post beyond the channel's rate, or None."""
+    if name != "chat.postMessage" or ws.post_rate_limit is None or channel is None:
+        return None
+    wait = ws.post_rate_limit.admit(channel)
+    return None if wait is None else {"Retry-After": str(wait)}
 
 
 def _token_error(ws: FakeWorkspace, name: str, token: str) -> str | None:
@@ -510,7 +520,7 @@ def usergroups_list(ws: FakeWorkspace, args: Args, ctx: Context) -> dict[str, An
 # ----------------------------------------------------------------------- views
 
 
-def _view_payload(args: Args) -> dict[str, Any]:
+def _view_payload(args: Args, kind: str = "modal") -> dict[str, Any]:
     view = args.json("view")
     if view is None:
         raise FakeSlackError("invalid_arguments", "[ERROR] missing required field: view")
@@ -519,11 +529,12 @@ def _view_payload(args: Args) -> dict[str, Any]:
     if len(json.dumps(view).encode()) > limits.MAX_VIEW_BYTES:
         raise FakeSlackError("view_too_large")
     problems: list[str] = []
-    if view.get("type") != "modal":
-        problems.append("[ERROR] must be modal [json-pointer:/view/type]")
-    problems += checks.text_problems(
-        view.get("title"), limits.MAX_MODAL_TITLE, "/view/title", plain_only=True
-    )
+    if view.get("type") != kind:
+        problems.append(f"[ERROR] must be {kind} [json-pointer:/view/type]")
+    if kind == "modal":
+        problems += checks.text_problems(
+            view.get("title"), limits.MAX_MODAL_TITLE, "/view/title", plain_only=True
+        )
     for button in ("submit", "close"):
         if view.get(button) is not None:
             problems += checks.text_problems(
@@ -572,6 +583,14 @@ def views_push(ws: FakeWorkspace, args: Args, ctx: Context) -> dict[str, Any]:
     payload = _view_payload(args)
     user_id = ws._exchange_trigger(args.str("trigger_id") or args.str("interactivity_pointer"))
     return {"view": ws._open_view(user_id, payload, push=True).to_api()}
+
+
+@method("views.publish")
+def views_publish(ws: FakeWorkspace, args: Args, ctx: Context) -> dict[str, Any]:
+    """The App Home tab of one user (type "home"); `hash` guards against a stale publish."""
+    payload = _view_payload(args, kind="home")
+    user = ws._require_user(args.str("user_id"))
+    return {"view": ws._publish_home(user.id, payload, hash=args.str("hash")).to_api()}
 
 
 @method("views.update")

@@ -258,6 +258,42 @@ class InteractionSender:
             value=value,
         )
 
+    def click_in_home(
+        self, *, user: str, action_id: str, value: str | None = None
+    ) -> httpx.Response:
+        """Click a button on the user's App Home tab, as Slack sends it (container: view)."""
+        ws = self.ws
+        with ws.lock:
+            person = self._active_user(user)
+            home = ws.home(user)
+            if home is None:
+                raise LookupError(f"{user} has no App Home tab published")
+            found = [
+                (block, element)
+                for block in home.blocks
+                for element in iter_elements(block)
+                if element.get("action_id") == action_id and _matches_value(element, value)
+            ]
+            if not found:
+                raise LookupError(f"no element with action_id={action_id!r} on {user}'s home")
+            block, element = found[0]
+            payload: dict[str, Any] = {
+                "type": "block_actions",
+                "user": self._user_ref(person),
+                "api_app_id": ws.app_id,
+                "token": self.verification_token,
+                "container": {"type": "view", "view_id": home.id},
+                "trigger_id": ws.issue_trigger(user),
+                "team": {"id": ws.team_id, "domain": ws.team_domain},
+                "enterprise": None,
+                "is_enterprise_install": False,
+                "view": home.to_api(),
+                "actions": [_action(block, element, value)],
+            }
+        return self._send(
+            _PayloadDelivery(self.encode_payload(payload), lambda response: None, payload=payload)
+        )
+
     def block_actions_payload(
         self,
         *,

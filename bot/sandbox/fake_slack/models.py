@@ -23,6 +23,10 @@ class User:
     bot_id: str | None = None
     email: str | None = None
     display_name: str = ""
+    # The custom status people set ("OOO until Monday", :palm_tree:); 0 = no expiry.
+    status_text: str = ""
+    status_emoji: str = ""
+    status_expiration: int = 0
 
     def to_api(self, team_id: str) -> dict[str, Any]:
         profile: dict[str, Any] = {
@@ -30,6 +34,9 @@ class User:
             "real_name_normalized": self.real_name,
             "display_name": self.display_name,
             "display_name_normalized": self.display_name,
+            "status_text": self.status_text,
+            "status_emoji": self.status_emoji,
+            "status_expiration": self.status_expiration,
             "team": team_id,
         }
         if self.email is not None:

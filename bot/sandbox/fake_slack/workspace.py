@@ -35,6 +35,7 @@ from .models import (
     View,
     iter_elements,
 )
+from .rate_limits import PostRateLimit
 from .socket_mode import SocketModeHub
 
 # Slack lets an app exchange a trigger_id for a modal within three seconds, once.
@@ -128,6 +129,7 @@ class FakeWorkspace:
         self._messages: dict[str, dict[str, _MessageRecord]] = {}
         self._ephemerals: list[Ephemeral] = []
         self._views: dict[str, View] = {}
+        self._homes: dict[str, View] = {}  # each user's App Home tab (views.publish)
         self._files: dict[str, File] = {}
         self._calls: list[Call] = []
         self._triggers: dict[str, _Trigger] = {}
@@ -137,6 +139,8 @@ class FakeWorkspace:
         self._last_ts_us = 0
         self._down = False
         self.faults = Faults(self.lock, self._bump)
+        # Slack's per-channel limit on chat.postMessage, when a test turns it on.
+        self.post_rate_limit: PostRateLimit | None = None
         # Socket Mode: apps.connections.open's tickets and the connected app (socket_mode.py).
         self.sockets = SocketModeHub(app_id)
         self.add_user(id=bot_user_id, name=bot_name, real_name=bot_name, is_bot=True, bot_id=bot_id)
@@ -209,6 +213,21 @@ class FakeWorkspace:
             self._bump()
         return user
 
+    def set_user_status(
+        self, user_id: str, text: str = "", emoji: str = "", expiration: int = 0
+    ) -> User:
+        """Set (or clear, with no arguments) a user's custom status, as they would in Slack."""
+        with self.lock:
+            user = replace(
+                self._require_user(user_id),
+                status_text=text,
+                status_emoji=emoji,
+                status_expiration=expiration,
+            )
+            self._users[user_id] = user
+            self._bump()
+            return user
+
     def set_user_deleted(self, user_id: str, deleted: bool = True) -> User:
         """Deactivate (or reactivate) a user, as an admin would mid-test."""
         with self.lock:
@@ -255,6 +274,12 @@ class FakeWorkspace:
             self._usergroups[id] = group
             self._bump()
         return group
+
+    def limit_post_rate(self, per_second: float = 1.0, burst: int = 3) -> PostRateLimit:
+        """Answer chat.postMessage with 429 beyond `per_second` per channel after `burst`."""
+        with self.lock:
+            self.post_rate_limit = PostRateLimit(per_second, burst)
+            return self.post_rate_limit
 
     def set_down(self, down: bool = True) -> None:
         """While down, every Web API method answers HTTP 503."""
@@ -382,6 +407,23 @@ class FakeWorkspace:
         with self.lock:
             view = self._views.get(view_id)
             return copy.deepcopy(view) if view else None
+
+    def home(self, user_id: str) -> View | None:
+        """The user's App Home tab as the app last published it."""
+        with self.lock:
+            view = self._homes.get(user_id)
+            return copy.deepcopy(view) if view else None
+
+    def _publish_home(self, user_id: str, payload: dict[str, Any], *, hash: str | None) -> View:
+        with self.lock:
+            old = self._homes.get(user_id)
+            if hash is not None and old is not None and hash != old.hash:
+                raise FakeSlackError("hash_conflict")
+            view_id = old.id if old else self._new_id("V")
+            view = self._build_view(view_id, user_id, payload, view_id, None)
+            self._homes[user_id] = view
+            self._bump()
+            return copy.deepcopy(view)
 
     def open_views(self, user_id: str) -> list[View]:
         """The user's open modal stack, root first."""
