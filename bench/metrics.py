@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg
+from sqlalchemy import text
 
 from bot.feedback import reports
 from bot.timekeeping.periods import digest_week, parse_period
@@ -343,6 +344,95 @@ async def one_call(url: str, name: str, now: datetime) -> float:
         await db.dispose()
 
 
+# --- the MQL definition's figures (bot/feedback/metrics/quality.py) ----------------------------
+#
+# The generated leads carry no firmographics or fit; this grades them as intake would
+# have, in SQL, with a three-criterion definition (size, DACH, score), once per store.
+
+BENCH_TEAM = {
+    "channels": {"leads": "C0LEADS", "marketing": "C0MKTG"},
+    "timezone": "Europe/Berlin",
+    "mql_definition": {
+        "criteria": [
+            {"id": "size", "label": "company size", "employees": {"at_least": 50}},
+            {"id": "region", "label": "DACH", "country": ["DE", "AT", "CH"]},
+            {"id": "engaged", "label": "score", "score": {"at_least": 60}},
+        ]
+    },
+}
+FIRMOGRAPHICS = (
+    "UPDATE leads SET employees = (id * 37) % 5000 + 1, "
+    "country = CASE id % 5 WHEN 0 THEN 'DE' WHEN 1 THEN 'AT' WHEN 2 THEN 'US' "
+    "WHEN 3 THEN 'FR' ELSE 'CH' END, "
+    "industry = CASE id % 4 WHEN 0 THEN 'Software' WHEN 1 THEN 'Retail' "
+    "WHEN 2 THEN 'Logistics' ELSE 'Fintech' END"
+)
+FIT = (
+    "UPDATE leads SET fit_version = '{version}', fit_missed = "
+    "(CASE WHEN employees < 50 THEN 1 ELSE 0 END) "
+    "+ (CASE WHEN country NOT IN ('DE', 'AT', 'CH') THEN 2 ELSE 0 END) "
+    "+ (CASE WHEN score < 60 THEN 4 ELSE 0 END)"
+)
+
+
+def bench_team() -> Any:
+    from bot.settings import TeamConfig
+
+    return TeamConfig.model_validate(BENCH_TEAM)
+
+
+async def grade_leads(url: str) -> None:
+    """Firmographics and the stored fit for every lead, unless this store has them already."""
+    team = bench_team()
+    version = team.mql_definition.version
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            ungraded = (
+                await session.exec(text("SELECT count(*) FROM leads WHERE fit_version IS NULL"))  # type: ignore[call-overload]
+            ).one()[0]
+            if not ungraded:
+                return
+            await session.exec(text(FIRMOGRAPHICS))  # type: ignore[call-overload]
+            await session.exec(text(FIT.format(version=version)))  # type: ignore[call-overload]
+            await session.exec(text("DELETE FROM definition_criteria"))  # type: ignore[call-overload]
+            for position, criterion in enumerate(team.mql_definition.criteria):
+                await session.exec(
+                    text(  # type: ignore[call-overload]
+                        "INSERT INTO definition_criteria "
+                        "(version, position, criterion_id, label, test, created_at) "
+                        "VALUES (:v, :p, :c, :l, '{}', :t)"
+                    ).bindparams(
+                        v=version, p=position, c=criterion.id, l=criterion.label,
+                        t=datetime.now(UTC),
+                    )
+                )  # fmt: skip
+        async with db.engine.connect() as connection:
+            await connection.execute(text("ANALYZE"))
+            await connection.commit()
+    finally:
+        await db.dispose()
+
+
+async def quality_90d(db: Database, now: datetime) -> Any:
+    """`/leadfeedback quality 90d` as the bot computes it (bot/definition/quality.py)."""
+    from bot.definition.quality import quality_report
+
+    return await quality_report(db, bench_team(), _days(90, now), None)
+
+
+async def quality_what_if_90d(db: Database, now: datetime) -> Any:
+    """`/leadfeedback quality what-if employees>=200` over 90 days."""
+    from bot.definition.quality import what_if_report
+
+    return await what_if_report(db, bench_team(), _days(90, now), None, ["employees>=200"])
+
+
+# The definition's rows: their own functions, added to the table of figures.
+FIGURES["quality 90d"] = quality_90d
+FIGURES["quality what-if"] = quality_what_if_90d
+
+
 async def count_leads(url: str) -> int:
     db = Database(url)
     try:
@@ -448,6 +538,8 @@ def main() -> None:
                 url = sqlite_store(path, count, now, args.fresh, years)
             else:
                 url = postgres_store(args.postgres, count, now, args.fresh, years)
+            # The definition's figures need graded leads (once per store).
+            asyncio.run(grade_leads(url))
             if args.fill_only:
                 continue
             medians = asyncio.run(warm(url, now))

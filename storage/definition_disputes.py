@@ -8,8 +8,9 @@ lead is open again). Whoever loses a race is refused, and nothing is written.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import case, literal, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +29,7 @@ from storage.kinds import (
 )
 from storage.models import Lead, LeadEvent, LeadState
 from storage.outbox import Work, enqueue, enqueue_many
+from storage.types import UTCDateTime
 
 
 async def latest_rejection(session: AsyncSession, lead_id: int) -> LeadEvent | None:
@@ -122,15 +124,21 @@ def _thread_work(lead_id: int, event_id: int) -> Work:
     )
 
 
-# What an overturn undoes: the rejection, so the lead is open for anyone to claim.
-REOPENED_VALUES = {
-    "state": LeadState.OPEN,
-    "owner_id": None,
-    "claimed_at": None,
-    "closed_at": None,
-    "rejection_reason": None,
-    "rejection_comment": None,
-}
+# What an overturn undoes: the rejection. The lead is open for anyone to claim again,
+# or, when routing had assigned it (routing.mode assign), back with its assignee (who
+# rejected it, so still its owner), in the same one statement.
+_ASSIGNED = Lead.routing == "assigned"
+
+
+def reopened_values(now: datetime) -> dict[str, Any]:
+    return {
+        "state": case((_ASSIGNED, LeadState.CLAIMED), else_=LeadState.OPEN),
+        "owner_id": case((_ASSIGNED, Lead.owner_id), else_=None),
+        "claimed_at": case((_ASSIGNED, literal(now, UTCDateTime())), else_=None),
+        "closed_at": None,
+        "rejection_reason": None,
+        "rejection_comment": None,
+    }
 
 
 async def decide_dispute(
@@ -155,12 +163,18 @@ async def decide_dispute(
         reopened = await session.exec(
             update(Lead)
             .where(col(Lead.id) == lead_id, col(Lead.state) == LeadState.REJECTED)
-            .values(**REOPENED_VALUES)
+            .values(**reopened_values(now))
             .execution_options(synchronize_session=False)
         )
         if reopened.rowcount != 1:
             # The caller's unit of work rolls the decision back with this refusal.
             raise DefinitionRefused(DefinitionRefused.NO_LONGER_REJECTED)
+    to_state = LeadState.REJECTED
+    if overturn:
+        lead = await session.get(Lead, lead_id)
+        if lead is not None:
+            await session.refresh(lead)
+            to_state = LeadState(lead.state)
     event = await record_event(
         session,
         lead_id=lead_id,
@@ -168,7 +182,7 @@ async def decide_dispute(
         at=now,
         actor_id=user_id,
         from_state=LeadState.REJECTED,
-        to_state=LeadState.OPEN if overturn else LeadState.REJECTED,
+        to_state=to_state,
         detail={"dispute_id": dispute_id},
     )
     work = [_thread_work(lead_id, event.id or 0)]

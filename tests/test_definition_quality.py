@@ -45,7 +45,8 @@ TEAM_CONFIG = TeamConfig.model_validate(
             "criteria": [
                 {"id": "size", "label": "Company size", "employees": {"at_least": 50}},
                 {"id": "region", "label": "DACH", "country": ["DE", "AT", "CH"]},
-            ]
+            ],
+            "review": {"enabled": False},
         },
     }
 )

@@ -32,6 +32,34 @@ DEMO_TEAM = TeamConfig.model_validate(
             "escalate_to": seed.MANAGER,
         },
         "survey": {"reps": {"usergroup": seed.USERGROUP_REPS}},
+        # The agreed MQL definition: the sample leads meet it, miss a criterion or two
+        # (a student, a four-person shop, a lead without a size), and the cards say so.
+        "mql_definition": {
+            "criteria": [
+                {"id": "size", "label": "company size", "employees": {"at_least": 50}},
+                {
+                    "id": "icp_industry",
+                    "label": "industry",
+                    "industry": [
+                        "Logistics",
+                        "Transportation",
+                        "Manufacturing",
+                        "Retail",
+                        "Healthcare",
+                        "Software",
+                    ],
+                },
+                {
+                    "id": "buyer_role",
+                    "label": "buyer role",
+                    "title": ["head", "director", "vp", "chief", "cto", "directeur", "lead"],
+                },
+                {"id": "engaged", "label": "score", "score": {"at_least": 60}},
+            ],
+            "managers": {"users": [seed.MANAGER]},
+            # Mid-month: the demo's fast-forward starts on the 1st.
+            "review": {"day": 15},
+        },
     }
 )
 
