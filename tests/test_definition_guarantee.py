@@ -33,8 +33,6 @@ def bot(database_url: str, slack: FakeSlackServer) -> Iterator[BotServer]:
     definition = {
         "criteria": CRITERIA,
         "managers": {"users": [OTHER_REP]},
-        # These tests run on the real clock: on the review's day of the month the
-        # monthly review would join the marketing channel's messages.
         "review": {"enabled": False},
     }
     settings = make_settings(database_url, slack.api_url, mql_definition=definition)
@@ -60,8 +58,15 @@ def reject(
     view = wait_for(lambda: workspace.open_views(REP), what="reject modal")[-1]
     values = {BlockId.REJECT_REASON: {ActionId.REJECT_REASON: "not_icp"}}
     assert sender.submit_view(user=REP, view_id=view.id, values=values).status_code == 200
+    database_url = bot.settings.database_url
+    wait_for(lambda: store.lead(database_url, lead_id).state == LeadState.REJECTED, what="reject")
     bot.drain()
-    notice = next(m for m in workspace.messages(MARKETING) if lead["first_name"] in m.text)
+    notice = wait_for(
+        lambda: next(
+            (m for m in workspace.messages(MARKETING) if lead["first_name"] in m.text), None
+        ),
+        what="the marketing notice",
+    )
     return lead_id, notice
 
 
@@ -113,8 +118,7 @@ def dispute(
 
 
 def the_request(workspace: FakeWorkspace) -> Any:
-    dm = workspace.dm_channel(OTHER_REP)
-    assert dm is not None
+    dm = wait_for(lambda: workspace.dm_channel(OTHER_REP), what="the manager's DM channel")
     return wait_for(lambda: workspace.messages(dm), what="the manager's DM")[-1]
 
 
