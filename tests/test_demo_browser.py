@@ -80,7 +80,9 @@ def test_claim_refusal_and_rejection_through_the_page(visitor: Visitor, demo: De
     expect(card.locator(".bk-header")).to_have_text("MQL claimed: Lena Hoffmann")
 
     visitor.act_as(ANA)
-    expect(card.locator(".bk-context")).to_contain_text("Claimed by @Ana Rep")
+    # The card's other context line is the lead's fit to the demo's MQL definition.
+    owner = card.locator(".bk-context", has_text="Claimed by")
+    expect(owner).to_contain_text("Claimed by @Ana Rep")
     expect(card.locator(f"[data-action-id={ActionId.ACCEPT}]")).to_be_visible()
     expect(visitor.ephemerals()).to_have_count(0)  # Ben's refusal was his alone
 

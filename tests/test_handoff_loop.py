@@ -237,7 +237,9 @@ def test_reject_needs_a_reason_and_a_comment_where_the_reason_says_so(
             BlockId.REJECT_COMMENT: {ActionId.REJECT_COMMENT: "Reseller asking for price lists"},
         },
     )
-    assert fixed.status_code == 200 and not workspace.open_views(BEN)
+    assert fixed.status_code == 200
+    # Over Socket Mode the modal closes when the ack reaches Slack, just after the answer.
+    wait_for(lambda: not workspace.open_views(BEN), what="the modal closed")
     card_says(workspace, card.ts, f"Rejected by <@{BEN}>")
     lead = store.lead(database_url, lead_id)
     assert (lead.state, lead.rejection_reason, lead.rejection_comment) == (
