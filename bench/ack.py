@@ -109,16 +109,23 @@ def bare_bolt(log: Path) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                httpx.get(f"{url}/slack/events", timeout=1)
-                break
+        deadline = time.monotonic() + 120  # a loaded machine starts Python slowly
+        while not _answers(url):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"the bare Bolt app did not start; see {log}")
             time.sleep(0.1)
         yield url
     finally:
         process.terminate()
         process.wait(10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        httpx.get(f"{url}/slack/events", timeout=1)
+    except httpx.HTTPError:
+        return False
+    return True
 
 
 # --- the cards to click -----------------------------------------------------------------

@@ -14,6 +14,7 @@ For each store it prints what the runs count, next to what must hold:
   refused (must be 0) and mentions or links a lead smuggled in (must be 0).
 
     .venv/bin/python bench/adversarial.py [--requests 3000] [--kills 5] [--outages 3]
+        [--stores sqlite postgres]
 """
 
 from __future__ import annotations
@@ -345,10 +346,21 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--outages", type=int, default=3)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument(
+        "--stores", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"]
+    )
     args = parser.parse_args()
+    stores = [
+        (name, make)
+        for key, name, make in (
+            ("sqlite", "SQLite", fresh_sqlite),
+            ("postgres", "PostgreSQL", fresh_postgres),
+        )
+        if key in args.stores
+    ]
     with TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        for store, make in (("SQLite", fresh_sqlite), ("PostgreSQL", fresh_postgres)):
+        for store, make in stores:
             with make(workdir, args.postgres) as url:
                 print(f"{store}, fuzz:", run_fuzz(url, args.requests, seed=1), flush=True)
             with make(workdir, args.postgres) as url:
@@ -359,8 +371,9 @@ def main() -> None:
                 )
             with make(workdir, args.postgres) as url:
                 print(f"{store}, hostile text:", run_hostile(url), flush=True)
-        with fresh_postgres(workdir, args.postgres) as url:
-            print("PostgreSQL, outage under load:", run_outages(url, args.outages), flush=True)
+        if "postgres" in args.stores:
+            with fresh_postgres(workdir, args.postgres) as url:
+                print("PostgreSQL, outage under load:", run_outages(url, args.outages), flush=True)
     print(
         "Must hold: 5xx 0 (503 only while the store is away); not stored 0; twice 0; "
         "refused 0; smuggled 0."

@@ -184,16 +184,16 @@ EVENT_WORDS: dict[str, str] = {
     EventKind.REQUALIFIED: "Qualified again in the CRM",
     EventKind.ERASED: "Personal data erased",
     EventKind.OUTBOX_DROPPED: "A Slack post about it was dropped by an operator",
+    EventKind.ASSIGNED: "Assigned by the routing rules",
+    EventKind.HANDED_OVER: "Handed over",
+    EventKind.REASSIGNED: "Reassigned after its deadline passed",
+    EventKind.UNROUTED: "Left to Claim: nobody was available to assign it",
     EventKind.RETURNED: "Returned to nurture below the MQL definition, without a card",
     EventKind.SENT_ON: "Sent on to sales by marketing despite missing the MQL definition",
     EventKind.CREDITED_BACK: "Credited back to sales: it missed the MQL definition",
     EventKind.DISPUTE_OPENED: "Rejection disputed by marketing (it met the MQL definition)",
     EventKind.DISPUTE_UPHELD: "Dispute decided: the rejection stands",
     EventKind.DISPUTE_OVERTURNED: "Dispute decided: rejection overturned, the lead is back",
-    EventKind.ASSIGNED: "Assigned by the routing rules",
-    EventKind.HANDED_OVER: "Handed over",
-    EventKind.REASSIGNED: "Reassigned after its deadline passed",
-    EventKind.UNROUTED: "Left to Claim: nobody was available to assign it",
 }
 
 

@@ -41,6 +41,13 @@ class RejectModalMetadata(_Metadata):
     channel_id: str | None = None
 
 
+class HandOverMetadata(_Metadata):
+    """The hand-over modal: which lead, and where the click came from (for answers)."""
+
+    lead_id: LeadId
+    channel_id: str | None = None
+
+
 class RejectionRef(_Metadata):
     """The Dispute button on a rejection notice: the lead and the rejection it disputes."""
 
@@ -58,10 +65,3 @@ class DisputeButtonRef(_Metadata):
     """Uphold / Overturn in a manager's DM."""
 
     dispute_id: Annotated[int, Field(ge=1, le=MAX_LEAD_ID)]
-
-
-class HandOverMetadata(_Metadata):
-    """The hand-over modal: which lead, and where the click came from (for answers)."""
-
-    lead_id: LeadId
-    channel_id: str | None = None

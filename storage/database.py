@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -99,10 +100,31 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        # SQLite: one unit of work at a time per event loop (see session()).
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: commits when the block ends, rolls back if it raises."""
+        """A unit of work: commits when the block ends, rolls back if it raises.
+
+        On SQLite every unit takes the write lock (BEGIN IMMEDIATE), and connections
+        waiting for it poll with sleeps of up to 100 ms: under a burst of clicks they
+        convoy, and the pool runs dry. So the process's units queue on an asyncio lock
+        instead, and each finds the file's lock free when its turn comes.
+        """
+        if not self.is_sqlite:
+            async with self._unit() as session:
+                yield session
+            return
+        loop = asyncio.get_running_loop()
+        turn = self._turns.setdefault(loop, asyncio.Lock())
+        async with turn, self._unit() as session:
+            yield session
+
+    @asynccontextmanager
+    async def _unit(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
             try:
                 yield session

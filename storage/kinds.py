@@ -42,18 +42,18 @@ class OutboxKind(StrEnum):
     CRM_FETCH = "crm_fetch"  # read a pushed record and store it as a lead if it is an MQL
     CRM_WRITE = "crm_write"  # owner and status of the lead's CRM record after a transition
     CRM_NOTE = "crm_note"  # a note (HubSpot) or completed task (Salesforce) on a rejection
-    # The agreed MQL definition (bot/definition/).
-    DEFINITION_REVIEW_LEAD = "definition_review_lead"  # on_miss review: Send on / Return
-    DEFINITION_REVIEW_UPDATE = "definition_review_update"  # that message, once decided
-    DISPUTE_REQUEST = "dispute_request"  # a dispute to one manager's DM: Uphold / Overturn
-    DISPUTE_THREAD = "dispute_thread"  # a dispute's news in the rejection notice's thread
-    DEFINITION_MONTHLY = "definition_monthly"  # the monthly definition review, to one target
     # Routing (bot/routing/): the assignee's DM, a breach's reassignment and its notices.
     ROUTING_DM = "routing_dm"
     ROUTING_REASSIGN = "routing_reassign"
     ROUTING_BREACH_NOTICE = "routing_breach_notice"
     # A person's App Home tab, published again when what it shows changed (assign mode).
     APP_HOME = "app_home"
+    # The agreed MQL definition (bot/definition/).
+    DEFINITION_REVIEW_LEAD = "definition_review_lead"  # on_miss review: Send on / Return
+    DEFINITION_REVIEW_UPDATE = "definition_review_update"  # that message, once decided
+    DISPUTE_REQUEST = "dispute_request"  # a dispute to one manager's DM: Uphold / Overturn
+    DISPUTE_THREAD = "dispute_thread"  # a dispute's news in the rejection notice's thread
+    DEFINITION_MONTHLY = "definition_monthly"  # the monthly definition review, to one target
 
 
 class EventKind(StrEnum):
@@ -78,6 +78,12 @@ class EventKind(StrEnum):
     REQUALIFIED = "requalified"
     # An operator dropped Slack work about the lead (`handoff outbox drop`); detail says why.
     OUTBOX_DROPPED = "outbox_dropped"
+    # Routing (bot/routing/): given to a rep by the rules, handed to a colleague,
+    # moved on after a breach, or left to Claim because nobody was available.
+    ASSIGNED = "assigned"
+    HANDED_OVER = "handed_over"
+    REASSIGNED = "reassigned"
+    UNROUTED = "unrouted"
     # The agreed MQL definition (bot/definition/): a lead below it went back to nurture
     # without a card (on_miss return, or a marketer's Return in review) ...
     RETURNED = "returned"
@@ -89,12 +95,6 @@ class EventKind(StrEnum):
     DISPUTE_OPENED = "dispute_opened"
     DISPUTE_UPHELD = "dispute_upheld"
     DISPUTE_OVERTURNED = "dispute_overturned"
-    # Routing (bot/routing/): given to a rep by the rules, handed to a colleague,
-    # moved on after a breach, or left to Claim because nobody was available.
-    ASSIGNED = "assigned"
-    HANDED_OVER = "handed_over"
-    REASSIGNED = "reassigned"
-    UNROUTED = "unrouted"
 
 
 # --- payloads -----------------------------------------------------------------------------
@@ -154,20 +154,6 @@ class CrmRecordRef(Payload):
     record_id: str
 
 
-class DisputeRef(Payload):
-    dispute_id: int
-
-
-class DisputeManagerRef(DisputeRef):
-    user_id: str
-
-
-class ReviewMonthRef(Payload):
-    review_id: int
-    month: str
-    to: str  # the marketing channel, or a manager's user id (a DM)
-
-
 class AssignmentRef(Payload):
     """One routing decision (storage/routing_models.py Assignment)."""
 
@@ -185,6 +171,20 @@ class HomeRef(Payload):
 
     user_id: str | None = None
     marketers: bool = False
+
+
+class DisputeRef(Payload):
+    dispute_id: int
+
+
+class DisputeManagerRef(DisputeRef):
+    user_id: str
+
+
+class ReviewMonthRef(Payload):
+    review_id: int
+    month: str
+    to: str  # the marketing channel, or a manager's user id (a DM)
 
 
 class SurveyRef(Payload):
@@ -221,15 +221,15 @@ PAYLOADS: dict[OutboxKind, type[Payload]] = {
     OutboxKind.CRM_FETCH: CrmRecordRef,
     OutboxKind.CRM_WRITE: EventRef,
     OutboxKind.CRM_NOTE: EventRef,
+    OutboxKind.ROUTING_DM: AssignmentRef,
+    OutboxKind.ROUTING_REASSIGN: EventRef,
+    OutboxKind.ROUTING_BREACH_NOTICE: BreachNoticeRef,
+    OutboxKind.APP_HOME: HomeRef,
     OutboxKind.DEFINITION_REVIEW_LEAD: NoPayload,
     OutboxKind.DEFINITION_REVIEW_UPDATE: EventRef,
     OutboxKind.DISPUTE_REQUEST: DisputeManagerRef,
     OutboxKind.DISPUTE_THREAD: EventRef,
     OutboxKind.DEFINITION_MONTHLY: ReviewMonthRef,
-    OutboxKind.ROUTING_DM: AssignmentRef,
-    OutboxKind.ROUTING_REASSIGN: EventRef,
-    OutboxKind.ROUTING_BREACH_NOTICE: BreachNoticeRef,
-    OutboxKind.APP_HOME: HomeRef,
 }
 
 P = TypeVar("P", bound=Payload)
@@ -354,6 +354,19 @@ def crm_note_key(event_id: int) -> str:
     return f"crm-note:{event_id}"
 
 
+def routing_dm_key(assignment_id: int) -> str:
+    return f"routing-dm:{assignment_id}"
+
+
+def routing_reassign_key(lead_id: int, reassignments: int) -> str:
+    """One reassignment per breach: the lead's count of earlier ones tells them apart."""
+    return f"routing-reassign:{lead_id}:{reassignments}"
+
+
+def routing_breach_notice_key(assignment_id: int, to: str) -> str:
+    return f"routing-breach:{assignment_id}:{to}"
+
+
 def definition_review_key(lead_id: int) -> str:
     return f"definition-review:{lead_id}"
 
@@ -372,16 +385,3 @@ def dispute_thread_key(event_id: int) -> str:
 
 def definition_monthly_key(month: str, target: str) -> str:
     return f"definition-monthly:{month}:{target}"
-
-
-def routing_dm_key(assignment_id: int) -> str:
-    return f"routing-dm:{assignment_id}"
-
-
-def routing_reassign_key(lead_id: int, reassignments: int) -> str:
-    """One reassignment per breach: the lead's count of earlier ones tells them apart."""
-    return f"routing-reassign:{lead_id}:{reassignments}"
-
-
-def routing_breach_notice_key(assignment_id: int, to: str) -> str:
-    return f"routing-breach:{assignment_id}:{to}"

@@ -109,15 +109,6 @@ class Lead(SQLModel, table=True):
     erased_at: datetime | None = _utc()
     # The first sales activity the CRM recorded after the card was posted (bot/crm/).
     first_touch_at: datetime | None = _utc()
-    # The lead's fit to the MQL definition, graded once at intake (bot/definition/):
-    # the version graded against, the missed criteria as a bit mask over that
-    # version's criteria (storage/definition_models.py), and what the card shows
-    # ({"met", "total", "misses": [[id, label]…]}). NULL: no definition was set.
-    fit_version: str | None = Field(default=None, max_length=16)
-    fit_missed: int | None = None
-    fit: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    # `on_miss: review`: pending until a marketer sends it on or returns it.
-    review_state: str | None = Field(default=None, max_length=10)
     # Routing (bot/routing/, routing.mode assign): "assigned" to owner_id by the rules,
     # or "claim" when nobody was available and the card fell back to Claim; NULL in
     # claim mode. The tier (sla.tiers) set its deadline; reassignments counts breaches.
@@ -130,6 +121,15 @@ class Lead(SQLModel, table=True):
     card_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     card_drawn_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     card_drawing_until: datetime | None = _utc()
+    # The lead's fit to the MQL definition, graded once at intake (bot/definition/):
+    # the version graded against, the missed criteria as a bit mask over that
+    # version's criteria (storage/definition_models.py), and what the card shows
+    # ({"met", "total", "misses": [[id, label]…]}). NULL: no definition was set.
+    fit_version: str | None = Field(default=None, max_length=16)
+    fit_missed: int | None = None
+    fit: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # `on_miss: review`: pending until a marketer sends it on or returns it.
+    review_state: str | None = Field(default=None, max_length=10)
 
     @property
     def display_name(self) -> str:

@@ -207,11 +207,16 @@ async def reschedule(
 
 
 async def in_flight(session: AsyncSession, *, now: datetime) -> int:
-    """Rows some worker has leased and is delivering right now."""
+    """Rows due now or leased by some worker: work that is on its way.
+
+    Due rows count even when another worker's claim has them locked (SKIP LOCKED
+    hides them from this worker's claim, and the lease is not committed yet).
+    """
     return (
         await session.exec(
             select(func.count()).where(
-                OutboxMessage.state == OutboxState.PENDING, OutboxMessage.lease_until > now
+                OutboxMessage.state == OutboxState.PENDING,
+                or_(OutboxMessage.lease_until > now, OutboxMessage.not_before <= now),
             )
         )
     ).one()

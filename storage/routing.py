@@ -38,7 +38,7 @@ from storage.kinds import (
 from storage.models import Lead, LeadEvent, LeadState
 from storage.outbox import enqueue
 from storage.refusals import Refusal
-from storage.routing_models import Assignment, RepAway, RoutingMember, RoutingPool
+from storage.routing_models import Assignment, RoutingMember, RoutingPool
 from storage.sla import refresh_after_transition
 
 
@@ -117,7 +117,7 @@ async def lock_pool(session: AsyncSession, pool_id: str) -> PoolState:
     cannot skew, and no decider starves retrying.
     """
     row = {"pool_id": pool_id, "version": 0}
-    await _upsert(session, RoutingPool, row, ["pool_id"], replace=False)
+    await upsert(session, RoutingPool, row, ["pool_id"], replace=False)
     await session.exec(
         select(RoutingPool.pool_id).where(RoutingPool.pool_id == pool_id).with_for_update()
     )
@@ -168,16 +168,6 @@ async def undecided_loads(session: AsyncSession, user_ids: Iterable[str]) -> dic
     return {str(user): int(n) for user, n in rows.all()}
 
 
-async def away_users(session: AsyncSession, user_ids: Iterable[str], now: datetime) -> set[str]:
-    rows = await session.exec(
-        select(RepAway.user_id).where(
-            col(RepAway.user_id).in_(list(user_ids)),
-            (col(RepAway.until).is_(None)) | (col(RepAway.until) > now),
-        )
-    )
-    return set(rows.all())
-
-
 async def lead_assignments(session: AsyncSession, lead_id: int) -> list[Assignment]:
     rows = await session.exec(
         select(Assignment).where(Assignment.lead_id == lead_id).order_by(col(Assignment.id))
@@ -185,14 +175,10 @@ async def lead_assignments(session: AsyncSession, lead_id: int) -> list[Assignme
     return list(rows.all())
 
 
-async def previous_assignees(session: AsyncSession, lead_id: int) -> set[str]:
-    return {a.assignee_id for a in await lead_assignments(session, lead_id) if a.assignee_id}
-
-
 # --- writes ----------------------------------------------------------------------------------
 
 
-async def _upsert(
+async def upsert(
     session: AsyncSession, model: Any, row: dict[str, Any], keys: list[str], *, replace: bool = True
 ) -> None:
     """Insert `row`; where one with the same keys exists, overwrite it (or keep it)."""
@@ -224,7 +210,7 @@ async def take_rotation(session: AsyncSession, decision: Decision) -> None:
     for user, count in decision.counts.items():
         given = count + (1 if user == decision.assignee_id else 0)
         row = {"pool_id": decision.pool_id, "user_id": user, "count": given, "present": True}
-        await _upsert(session, RoutingMember, row, ["pool_id", "user_id"])
+        await upsert(session, RoutingMember, row, ["pool_id", "user_id"])
     if decision.absent:
         await session.exec(
             update(RoutingMember)
@@ -406,29 +392,3 @@ async def move_lead(
     await _home(session, lead.owner_id, now)
     await _dm(session, lead.id, record, now)
     return record, event
-
-
-# --- away ------------------------------------------------------------------------------------
-
-
-async def set_away(
-    session: AsyncSession, *, user_id: str, now: datetime, until: datetime | None
-) -> None:
-    await _upsert(session, RepAway, {"user_id": user_id, "since": now, "until": until}, ["user_id"])
-
-
-async def away_until(session: AsyncSession, *, user_id: str, now: datetime) -> RepAway | None:
-    """The rep's away spell if it is still on."""
-    away = await session.get(RepAway, user_id, populate_existing=True)
-    if away is None or (away.until is not None and away.until <= now):
-        return None
-    return away
-
-
-async def set_back(session: AsyncSession, *, user_id: str) -> bool:
-    """End an away spell; False when the rep was not away."""
-    away = await session.get(RepAway, user_id)
-    if away is None:
-        return False
-    await session.delete(away)
-    return True

@@ -27,20 +27,13 @@ def test_create_app_registers_every_feature(tmp_path: Path) -> None:
     }
     names = {s.name for s in registry.subcommands.all()}
     assert names == {
-        "stats",
-        "reasons",
-        "sources",
-        "lead",
-        "mine",
-        "digest",
-        "export",
-        "survey",
+        *("stats", "reasons", "sources", "lead", "mine", "digest", "export", "survey"),
         "reps",
         "quality",
     }
-    # Survey highlights, routing's fairness line (empty in claim mode) and the MQL
-    # definition's guarantee reach the digest.
-    assert len(registry.digest_sections) == 3
+    # Survey highlights and the MQL definition's guarantee reach the digest (routing's
+    # fairness line only in assign mode).
+    assert len(registry.digest_sections) == 2
     assert len(registry.stats_sections) == 1
     paths = {getattr(route, "path", None) for route in handoff.http.routes}
     assert {"/slack/events", "/api/leads", "/healthz"} <= paths

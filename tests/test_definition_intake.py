@@ -43,12 +43,10 @@ MISSES = {**FITS, "email": "bo@tiny.example", "first_name": "Bo", "title": "<!ch
 
 
 def settings_with(database_url: str, api_url: str, on_miss: str) -> Settings:
-    return make_settings(
-        database_url,
-        api_url,
-        # The monthly review is off unless a test turns it on: on a real clock it may be due.
-        mql_definition={"criteria": CRITERIA, "on_miss": on_miss, "review": {"enabled": False}},
-    )
+    # The real clock: on the review's day of the month the monthly review would join
+    # the marketing channel's messages, so it is off here (tests/test_definition_review.py).
+    definition = {"criteria": CRITERIA, "on_miss": on_miss, "review": {"enabled": False}}
+    return make_settings(database_url, api_url, mql_definition=definition)
 
 
 @pytest.fixture

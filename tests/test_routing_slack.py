@@ -175,6 +175,8 @@ def test_a_breach_moves_the_lead_to_a_rep_who_has_not_had_it(desk: Desk) -> None
     assert any(f"moved from <@{ANA}> to <@{BEN}>" in r.text for r in desk.replies(card))
     assert any("Response deadline missed" in m.text for m in desk.dms(ANA))
     assert "A lead moved to you from" in text_of(desk.dms(BEN)[-1])
+    escalation = f"Assigned to <@{ANA}>, not yet accepted or rejected"
+    assert any(escalation in text_of(m) for m in desk.dms(MARIA))
     # The second breach is past routing.max_reassignments: back to Claim, escalated.
     desk.sweep(moved.due_at + timedelta(seconds=1))  # type: ignore[operator]
     desk.card_says(card, "nobody was available to assign it")

@@ -28,11 +28,11 @@ from storage.routing import (
     LeadMoved,
     RotationMoved,
     assigned_since,
-    away_users,
     lock_pool,
     route_new_lead,
     undecided_loads,
 )
+from storage.routing_away import away_users
 from storage.routing_models import Assignment
 
 if TYPE_CHECKING:

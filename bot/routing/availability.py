@@ -17,9 +17,8 @@ from bot.timekeeping.weekdays import WEEKDAYS
 
 # What people write in a Slack status when they are away from work.
 OOO_STATUS = re.compile(r"\b(ooo|out of (the )?office|vacation|holiday|on leave|sick)\b", re.I)
-OOO_EMOJI = frozenset(
-    {":palm_tree:", ":airplane:", ":face_with_thermometer:", ":beach_with_umbrella:"}
-)
+# Status emoji names, without their colons (Slack sends ":palm_tree:").
+OOO_EMOJI = frozenset({"palm_tree", "airplane", "face_with_thermometer", "beach_with_umbrella"})
 
 
 class SkipReason(StrEnum):
@@ -70,7 +69,8 @@ def in_hours(now: datetime, hours: Hours, zone: ZoneInfo) -> bool:
 def shows_ooo(person: Person, now: datetime) -> bool:
     if person.status_expiration and person.status_expiration <= now.timestamp():
         return False
-    return bool(OOO_STATUS.search(person.status_text)) or person.status_emoji in OOO_EMOJI
+    emoji = person.status_emoji.strip(":")
+    return bool(OOO_STATUS.search(person.status_text)) or emoji in OOO_EMOJI
 
 
 def skip_reason(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.routing.home import queue_home
-from storage.routing import away_until, set_away, set_back
+from storage.routing_away import away_until, set_away, set_back
 
 if TYPE_CHECKING:
     from bot.runtime.services import Services

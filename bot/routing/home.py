@@ -21,7 +21,7 @@ from messages.routing import app_home
 from storage.kinds import HomeRef, OutboxKind, read_payload
 from storage.models import Lead, LeadState, OutboxMessage
 from storage.outbox import enqueue
-from storage.routing import away_until
+from storage.routing_away import away_until
 
 if TYPE_CHECKING:
     from bot.runtime.services import Services

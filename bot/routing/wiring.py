@@ -31,13 +31,13 @@ def register(registry: Registry, services: Services) -> None:
             ["reps", "reps 7d"],
         )
     )
-    registry.digest_sections.append(partial(digest_section, services))
     registry.deliver(OutboxKind.ROUTING_DM, deliveries.deliver_dm)
     registry.deliver(OutboxKind.ROUTING_REASSIGN, deliveries.reassign_delivery(services))
     registry.deliver(OutboxKind.ROUTING_BREACH_NOTICE, deliveries.deliver_breach_notice)
     registry.deliver(OutboxKind.APP_HOME, home_delivery(services))
     if services.settings.team.routing.mode != "assign":
         return  # claim mode: cards post exactly as they always have
+    registry.digest_sections.append(partial(digest_section, services))
 
     async def assign_first(ctx: DeliveryContext, message: OutboxMessage) -> Outcome | None:
         # Before the card is posted, so it shows the assignee from its first moment.

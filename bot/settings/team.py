@@ -112,8 +112,8 @@ class TeamConfig(Strict):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     import_: ImportConfig = Field(default_factory=ImportConfig, alias="import")
     crm: CrmConfig = Field(default_factory=CrmConfig)
-    mql_definition: MqlDefinition = Field(default_factory=MqlDefinition)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    mql_definition: MqlDefinition = Field(default_factory=MqlDefinition)
 
     @field_validator("timezone")
     @classmethod

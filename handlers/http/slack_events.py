@@ -7,13 +7,16 @@ body to Bolt through Bolt's own Starlette adapter functions.
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.slack.request_shape import request_problem
+from bot.slack.request_shape import read_request
 from bot.slack.signature import signature_problem
 from handlers.http.prelude import error_response, read_limited
 
@@ -36,10 +39,25 @@ def make_slack_endpoint(
         )
         if problem:
             return error_response(401, "invalid_request", problem)
-        shape = request_problem(body, request.headers.get("content-type", ""))
+        shape, parsed = read_request(body, request.headers.get("content-type", ""))
         if shape:
             return error_response(400, "invalid_payload", shape)
-        answer = await bolt.async_dispatch(to_async_bolt_request(request, body))
+        answer = await bolt.async_dispatch(_bolt_request(request, body, parsed))
         return to_starlette_response(answer)
 
     return slack_events
+
+
+def _bolt_request(request: Request, body: bytes, parsed: dict[str, Any] | None) -> AsyncBoltRequest:
+    """Bolt's request for `body`, given the body already parsed when the gate parsed it.
+
+    Bolt's own constructor would decode the body again; the raw body stays on the request
+    for Bolt's signature check.
+    """
+    if parsed is None:
+        return to_async_bolt_request(request, body)
+    bolt_request = AsyncBoltRequest(body="", query=request.query_params, headers=request.headers)  # type: ignore[arg-type]
+    bolt_request.raw_body = body.decode("utf-8")
+    bolt_request.body = parsed
+    bolt_request.context = build_async_context(AsyncBoltContext({}), parsed)
+    return bolt_request

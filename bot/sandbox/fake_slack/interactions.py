@@ -386,17 +386,22 @@ class InteractionSender:
     ) -> tuple[Any, bool, dict[str, Any], dict[str, Any]]:
         ws = self.ws
         candidates: list[tuple[str, Any, bool]] = []
-        for message in ws.messages(channel_id):
-            candidates.append((message.ts, message, False))
-            for reply in ws.replies(channel_id, message.ts):
-                if not reply.reply_broadcast:
-                    candidates.append((reply.ts, reply, False))
-        for ephemeral in ws.ephemerals(channel=channel_id, user=user_id):
-            candidates.append((ephemeral.message_ts, ephemeral, True))
         if ts is not None:
-            candidates = [c for c in candidates if c[0] == ts]
-            if not candidates:
-                raise LookupError(f"no message {ts} in {channel_id} that {user_id} can see")
+            # Straight to the message: a channel of thousands of cards is not read whole.
+            message = ws.message(channel_id, ts)
+            if message is not None:
+                candidates.append((ts, message, False))
+        else:
+            for message in ws.messages(channel_id):
+                candidates.append((message.ts, message, False))
+                for reply in ws.replies(channel_id, message.ts):
+                    if not reply.reply_broadcast:
+                        candidates.append((reply.ts, reply, False))
+        for ephemeral in ws.ephemerals(channel=channel_id, user=user_id):
+            if ts is None or ephemeral.message_ts == ts:
+                candidates.append((ephemeral.message_ts, ephemeral, True))
+        if ts is not None and not candidates:
+            raise LookupError(f"no message {ts} in {channel_id} that {user_id} can see")
         seen: list[str] = []
         for _, source, is_ephemeral in sorted(
             candidates, key=lambda c: _ts_key(c[0]), reverse=True
