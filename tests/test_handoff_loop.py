@@ -222,6 +222,9 @@ def test_reject_needs_a_reason_and_a_comment_where_the_reason_says_so(
 ) -> None:
     lead_id = bot.post_leads(LEAD).json()["id"]
     card = the_card(workspace)
+    # This test is about the modal's checks: wait until the bot has recorded the card's ts
+    # (a click just before that waits up to 3 s: bot/leads/clicks.py once_posted).
+    wait_for(lambda: store.lead(database_url, lead_id).message_ts == card.ts, what="card ts")
     response = reject_via_modal(sender, workspace, BEN, card.ts, "other", "   ")
     assert response.json()["response_action"] == "errors"
     assert BlockId.REJECT_COMMENT in response.json()["errors"]
