@@ -6,10 +6,28 @@ from datetime import time, timedelta
 from typing import Annotated
 
 from holidays import list_supported_countries
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from bot.settings.common import Duration, People, Strict, iso_date, known_zone
 from bot.timekeeping.weekdays import Weekday
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than 0")
+    return value
+
+
+def _distinct_positive_offsets(value: list[timedelta]) -> list[timedelta]:
+    if any(offset <= timedelta(0) for offset in value):
+        raise ValueError("every offset must be longer than 0")
+    # Earliest nudge (largest offset) first; a repeated offset would be one nudge anyway.
+    return sorted(set(value), reverse=True)
+
+
+# The deadline and nudge rules shared by `sla` and each of `sla.tiers`.
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+NudgeOffsets = Annotated[list[Duration], AfterValidator(_distinct_positive_offsets)]
 
 
 class BusinessHours(Strict):
@@ -65,31 +83,17 @@ class SlaTier(Strict):
     """A speed-to-lead tier: routing rules name one (`routing.rules[].tier`)."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,40}$")]
-    respond_within: Duration
-    nudge_before: list[Duration] = Field(default_factory=list)
+    respond_within: PositiveDuration
+    nudge_before: NudgeOffsets = Field(default_factory=list)
     # Count `respond_within` in `sla.business_hours` (false: around the clock).
     business_hours: bool = False
-
-    @field_validator("respond_within")
-    @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise ValueError("must be longer than 0")
-        return value
-
-    @field_validator("nudge_before")
-    @classmethod
-    def _offsets(cls, value: list[timedelta]) -> list[timedelta]:
-        if any(offset <= timedelta(0) for offset in value):
-            raise ValueError("every offset must be longer than 0")
-        return sorted(set(value), reverse=True)
 
 
 class SlaConfig(Strict):
     # Business time when business_hours is set (24h with 09:00-17:00 = three working days).
-    respond_within: Duration = timedelta(hours=24)
+    respond_within: PositiveDuration = timedelta(hours=24)
     # Real time before the deadline; a nudge in quiet hours waits for the next opening.
-    nudge_before: list[Duration] = Field(
+    nudge_before: NudgeOffsets = Field(
         default_factory=lambda: [timedelta(hours=4), timedelta(hours=1)]
     )
     business_hours: BusinessHours | None = None
@@ -99,7 +103,7 @@ class SlaConfig(Strict):
         Annotated[str, Field(pattern=r"^([UWCG][A-Z0-9]{2,}|#[a-z0-9_-]{1,80})$")] | None
     ) = None
     reassign_on_breach: bool = False
-    sweep_every: Duration = timedelta(minutes=1)
+    sweep_every: PositiveDuration = timedelta(minutes=1)
     # Speed-to-lead tiers for assigned leads (bot/routing/); see app.yaml for defaults.
     tiers: list[SlaTier] = Field(default_factory=list)
 
@@ -114,18 +118,3 @@ class SlaConfig(Strict):
 
     def tier(self, tier_id: str | None) -> SlaTier | None:
         return next((t for t in self.tiers if t.id == tier_id), None)
-
-    @field_validator("respond_within", "sweep_every")
-    @classmethod
-    def _positive(cls, value: timedelta) -> timedelta:
-        if value <= timedelta(0):
-            raise ValueError("must be longer than 0")
-        return value
-
-    @field_validator("nudge_before")
-    @classmethod
-    def _distinct_positive_offsets(cls, value: list[timedelta]) -> list[timedelta]:
-        if any(offset <= timedelta(0) for offset in value):
-            raise ValueError("every offset must be longer than 0")
-        # Earliest nudge (largest offset) first; a repeated offset would be one nudge anyway.
-        return sorted(set(value), reverse=True)
