@@ -37,12 +37,19 @@ class Action(StrEnum):
 
 
 class TransitionRefused(Refusal):
-    """The lead is not in a state where this person can do this; `lead` is how it is now."""
+    """The lead is not in a state where this person can do this; `lead` is how it is now.
 
-    def __init__(self, action: Action, actor_id: str, lead: Lead | None) -> None:
+    `card_pending` says the refusal is only about the card's posting: the lead was not
+    recorded as posted when the guard was asked (bot/leads/clicks.py waits and tries again).
+    """
+
+    def __init__(
+        self, action: Action, actor_id: str, lead: Lead | None, *, card_pending: bool = False
+    ) -> None:
         self.action = action
         self.actor_id = actor_id
         self.lead = lead
+        self.card_pending = card_pending
         state = lead.state if lead else "missing"
         super().__init__(f"{action} refused for {actor_id}: lead is {state}")
 
@@ -118,7 +125,7 @@ async def _apply(
     from_state = FROM_STATE.get(action) or await _state_of(session, lead_id)
     lead = await _take_returning(session, lead_id, action, actor_id, to_state, values)
     if lead is None:
-        raise _refused(session, action, actor_id, await session.get(Lead, lead_id))
+        raise await _refusal(session, action, actor_id, lead_id)
     event = LeadEvent(
         lead_id=lead_id,
         kind=kind,
@@ -265,16 +272,9 @@ async def check_rejectable(session: AsyncSession, *, lead_id: int, user_id: str)
 
     Asks the same condition the rejection's UPDATE will, so the two cannot disagree.
     """
-    allowed = await session.exec(
-        select(Lead.id).where(
-            Lead.id == lead_id, Lead.message_ts.is_not(None), _guard(Action.REJECT, user_id)
-        )
-    )
     lead = await session.get(Lead, lead_id)
-    if lead is None:
-        raise TransitionRefused(Action.REJECT, user_id, None)
-    if allowed.first() is None:
-        raise _refused(session, Action.REJECT, user_id, lead)
+    if lead is None or not await _allowed(session, Action.REJECT, user_id, lead_id):
+        raise await _refusal(session, Action.REJECT, user_id, lead_id)
     return lead
 
 
@@ -312,10 +312,30 @@ async def release_on_breach(
     return event
 
 
-def _refused(
-    session: AsyncSession, action: Action, actor_id: str, lead: Lead | None
+async def _allowed(session: AsyncSession, action: Action, actor_id: str, lead_id: int) -> bool:
+    """The guard of the transition's UPDATE, asked without writing."""
+    allowed = await session.exec(
+        select(Lead.id).where(
+            Lead.id == lead_id, Lead.message_ts.is_not(None), _guard(action, actor_id)
+        )
+    )
+    return allowed.first() is not None
+
+
+async def _refusal(
+    session: AsyncSession, action: Action, actor_id: str, lead_id: int
 ) -> TransitionRefused:
+    """Why the guard said no, read after it said so.
+
+    On PostgreSQL a statement sees the rows committed when it began: a click racing
+    the transaction that records the card's ts finds the lead unposted, and a read a
+    moment later finds it posted and open. So the lead is read first and the guard asked
+    again after; if it now says yes, only the posting was in the way.
+    """
+    lead = await session.get(Lead, lead_id, populate_existing=True)
+    if lead is None:
+        return TransitionRefused(action, actor_id, None)
+    pending = lead.message_ts is None or await _allowed(session, action, actor_id, lead_id)
     # Detached as loaded, so the answer can still read it after the rollback.
-    if lead is not None:
-        session.expunge(lead)
-    return TransitionRefused(action, actor_id, lead)
+    session.expunge(lead)
+    return TransitionRefused(action, actor_id, lead, card_pending=pending)

@@ -2,9 +2,9 @@
 
 Slack shows a card the moment it takes it; the bot records the card's ts a few
 milliseconds later, in the transaction that marks the outbox row sent. A click
-in between finds the lead "not posted yet". The card on screen proves it was
-posted, so such a click waits a moment for the record and tries again, rather
-than telling the person to try again themselves.
+in between finds the lead "not posted yet" (`card_pending` in storage/transitions.py).
+The card on screen proves it was posted, so such a click waits a moment for the
+record and tries again, rather than telling the person to try again themselves.
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ async def once_posted(db: Database, action: Callable[[AsyncSession], Awaitable[T
             async with db.session() as session:
                 return await action(session)
         except TransitionRefused as refused:
-            unposted = refused.lead is not None and refused.lead.message_ts is None
-            if not unposted or step == WAIT_STEPS - 1:
+            if not refused.card_pending or step == WAIT_STEPS - 1:
                 raise
         await asyncio.sleep(WAIT_STEP_SECONDS)
     raise AssertionError("unreachable")
