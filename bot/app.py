@@ -34,6 +34,7 @@ from bot.sla import wiring as sla
 from bot.slack.client import CountingClient, OnCall
 from bot.slack.directory import Directory
 from bot.slack.errors import slack_error
+from bot.slack.inflight import ListenersInFlight
 from bot.slack.socket import SocketMode
 from bot.survey import wiring as survey
 from bot.timekeeping.clock import Clock, SystemClock
@@ -67,6 +68,8 @@ logger = logging.getLogger(__name__)
 
 SLACK_TIMEOUT_SECONDS = 10
 AUTH_RETRY_SECONDS = 60.0
+# An acked click waits at most 3 s for its card's record, then makes a Slack call or two.
+ACKED_GRACE_SECONDS = 10.0
 
 Listeners = Callable[[AsyncApp, Services], None]
 Routes = Callable[[Services], list[BaseRoute]]
@@ -108,6 +111,7 @@ class HandoffApp:
     http: Starlette
     background: list[asyncio.Task[Any]] = field(default_factory=list)
     socket: SocketMode | None = None  # Slack over Socket Mode (SLACK_APP_TOKEN set)
+    listeners: ListenersInFlight = field(default_factory=ListenersInFlight)
 
 
 def slack_client(settings: Settings, on_call: OnCall | None = None) -> AsyncWebClient:
@@ -154,6 +158,7 @@ def create_app(
         routes=routes, exception_handlers=JSON_ERRORS, middleware=[Middleware(RequestIds)]
     )
     handoff = HandoffApp(services=services, bolt=bolt, http=http)
+    handoff.listeners.install(bolt)
     handoff.socket = _socket_mode(bolt, services)
 
     @contextlib.asynccontextmanager
@@ -287,6 +292,8 @@ async def stop_background(handoff: HandoffApp) -> None:
     if handoff.socket is not None:
         # First: no new clicks arrive while the jobs and the outbox wind down.
         await handoff.socket.stop()
+    # Then the clicks already acked (bot/slack/inflight.py) finish while the store is open.
+    await handoff.listeners.settle(ACKED_GRACE_SECONDS)
     await handoff.services.registry.jobs.stop()
     handoff.services.outbox.stop()
     for task in handoff.background:

@@ -16,8 +16,9 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from sqlalchemy import update
 
-from bot.app import HandoffApp, create_app
+from bot.app import HandoffApp, create_app, stop_background
 from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, InteractionSender
 from bot.settings import Settings
 from bot.timekeeping.clock import ManualClock
@@ -25,6 +26,7 @@ from messages.ids import ActionId, BlockId, Command
 from storage.database import Database
 from storage.lead_input import LeadIn
 from storage.leads import ingest_leads
+from storage.models import Lead, LeadState
 from storage.transitions import claim_lead
 from tests.conftest import SIGNING_SECRET
 from tests.feedback_data import NOW
@@ -152,3 +154,51 @@ async def test_a_rejection_without_its_required_comment_gets_a_field_error(
     assert response.status == 200
     assert '"response_action":"errors"' in response.body.replace(" ", "")
     assert BlockId.REJECT_COMMENT in response.body
+
+
+async def set_card_ts(app: HandoffApp, lead_id: int, ts: str | None) -> None:
+    async with app.services.db.session() as session:
+        await session.exec(update(Lead).where(Lead.id == lead_id).values(message_ts=ts))
+
+
+async def test_stopping_finishes_a_click_that_was_already_acked(
+    app: HandoffApp, workspace: FakeWorkspace, slack_sender: InteractionSender
+) -> None:
+    lead_id, ts = await a_posted_card(app, workspace)
+    # The card's record not yet committed: the acked claim is still waiting for it.
+    await set_card_ts(app, lead_id, None)
+    payload = slack_sender.block_actions_payload(
+        user=ANA, channel=LEADS, ts=ts, action_id=ActionId.CLAIM
+    )
+    response = await dispatch(app, slack_sender, slack_sender.encode_payload(payload))
+    assert response.status == 200
+    await eventually(lambda: len(app.listeners) == 1, "the claim's listener running")
+    stopping = asyncio.create_task(stop_background(app))
+    await set_card_ts(app, lead_id, ts)
+    await stopping
+    assert len(app.listeners) == 0
+    async with app.services.db.session() as session:
+        lead = await session.get(Lead, lead_id)
+    assert lead is not None and (lead.state, lead.owner_id) == (LeadState.CLAIMED, ANA)
+
+
+async def test_stopping_waits_for_acked_clicks_only_so_long(
+    app: HandoffApp, workspace: FakeWorkspace, slack_sender: InteractionSender
+) -> None:
+    never = asyncio.Event()
+
+    @app.bolt.action("test_never_finishes")
+    async def stuck(ack: Any) -> None:
+        await ack()
+        await never.wait()
+
+    _, ts = await a_posted_card(app, workspace)
+    payload = slack_sender.block_actions_payload(
+        user=ANA, channel=LEADS, ts=ts, action_id=ActionId.CLAIM
+    )
+    payload["actions"][0]["action_id"] = "test_never_finishes"
+    await dispatch(app, slack_sender, slack_sender.encode_payload(payload))
+    await eventually(lambda: len(app.listeners) == 1, "the stuck listener running")
+    assert await app.listeners.settle(within=0.05) == 1
+    never.set()
+    assert await app.listeners.settle(within=5) == 0
