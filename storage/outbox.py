@@ -53,13 +53,16 @@ async def enqueue_many(
     ]
     connection = await session.connection()
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(OutboxMessage).values(rows)
+    statement = insert(OutboxMessage)
     if any(item.dedup_key for item in work):
         statement = statement.on_conflict_do_nothing(index_elements=["dedup_key"])
-    result = await session.exec(statement)
+    # The rows as parameters, not in the statement: SQLAlchemy compiles it once and
+    # batches the rows itself (an import's 500 cards a chunk took 0.2 s to compile).
+    # A row skipped for its dedup_key returns no id.
+    queued = await session.exec(statement.returning(OutboxMessage.id), params=rows)
     if not card_versions_bumped:
         await _bump_card_versions(session, work)
-    return result.rowcount
+    return len(queued.all())
 
 
 async def _bump_card_versions(session: AsyncSession, work: list[Work]) -> None:
