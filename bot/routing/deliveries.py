@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from slack_sdk.errors import SlackApiError
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from bot.routing.breach import reassign_after_breach
-from bot.runtime.deliveries import DeliveryContext, Drop, NotReady, Outcome, Sent, post_message
-from bot.slack.errors import slack_error
+from bot.runtime.deliveries import (
+    CARD_NOT_POSTED,
+    DeliveryContext,
+    Drop,
+    Outcome,
+    Sent,
+    post_dm,
+    post_lead_dm,
+)
 from bot.slack.permalinks import card_permalink
 from messages.routing import assignment_dm, breach_notice
 from storage.kinds import AssignmentRef, BreachNoticeRef, read_payload
 from storage.models import Lead, LeadState, OutboxMessage
 from storage.routing_models import Assignment
-from storage.sla import record_nudge_dm
 
 if TYPE_CHECKING:
     from bot.runtime.services import Services
-
-UNREACHABLE = frozenset(
-    {"user_disabled", "user_not_found", "user_not_visible", "channel_not_found", "cannot_dm_bot"}
-)
-CARD_NOT_POSTED = NotReady(timedelta(seconds=5), "card not posted yet")
 
 
 async def _load(
@@ -48,25 +45,8 @@ async def deliver_dm(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
         return CARD_NOT_POSTED
     assignee = record.assignee_id
     text = assignment_dm(lead, record, await card_permalink(ctx.client, lead))
-    try:
-        posted = await post_message(ctx, assignee, **text.as_kwargs())
-    except SlackApiError as exc:
-        if slack_error(exc) in UNREACHABLE:
-            return Drop(f"{assignee} cannot get a DM ({slack_error(exc)})")
-        raise
-
-    async def remember(session: AsyncSession) -> None:
-        # As a nudge DM: when the lead is decided or moves on, its buttons go.
-        await record_nudge_dm(
-            session,
-            lead_id=lead.id or 0,
-            channel=posted["channel"],
-            ts=posted["ts"],
-            recipient=assignee,
-            now=ctx.clock.now(),
-        )
-
-    return Sent({**posted, "to": assignee}, remember)
+    # As a nudge DM: when the lead is decided or moves on, its buttons go.
+    return await post_lead_dm(ctx, lead.id or 0, assignee, **text.as_kwargs())
 
 
 async def deliver_breach_notice(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
@@ -75,12 +55,8 @@ async def deliver_breach_notice(ctx: DeliveryContext, message: OutboxMessage) ->
     if lead is None or record is None:
         return Drop("lead or assignment no longer exists")
     text = breach_notice(lead, record, await card_permalink(ctx.client, lead))
-    try:
-        return Sent({**await post_message(ctx, ref.to, **text.as_kwargs()), "to": ref.to})
-    except SlackApiError as exc:
-        if slack_error(exc) in UNREACHABLE:
-            return Drop(f"{ref.to} cannot get a DM ({slack_error(exc)})")
-        raise
+    posted = await post_dm(ctx, ref.to, **text.as_kwargs())
+    return posted if isinstance(posted, Drop) else Sent({**posted, "to": ref.to})
 
 
 def reassign_delivery(

@@ -21,9 +21,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.runtime.once import current_row, earlier_post, post_metadata
 from bot.runtime.pacing import ChannelPacer
 from bot.settings import Settings
+from bot.slack.errors import slack_error
 from bot.timekeeping.clock import Clock
 from storage.database import Database
 from storage.models import OutboxMessage
+from storage.sla import record_nudge_dm
 
 Apply = Callable[[AsyncSession], Awaitable[None]]
 
@@ -110,3 +112,43 @@ async def post_message(ctx: DeliveryContext, channel: str, **kwargs: Any) -> dic
                 await ctx.pacer.pause(channel, retry_after_seconds(exc))
             raise
     return {"channel": response["channel"], "ts": response["ts"]}
+
+
+# Slack's answers for a person who cannot get a DM (deactivated, gone, a bot): no retry helps.
+UNREACHABLE = frozenset(
+    {"user_disabled", "user_not_found", "user_not_visible", "channel_not_found", "cannot_dm_bot"}
+)
+# A delivery about a lead whose card is not in Slack yet waits for the card.
+CARD_NOT_POSTED = NotReady(timedelta(seconds=5), "card not posted yet")
+
+
+async def post_dm(ctx: DeliveryContext, user_id: str, **kwargs: Any) -> dict[str, Any] | Drop:
+    """A DM to a person (post_message); a Drop saying why when they cannot get one."""
+    try:
+        return await post_message(ctx, user_id, **kwargs)
+    except SlackApiError as exc:
+        if slack_error(exc) in UNREACHABLE:
+            return Drop(f"{user_id} cannot get a DM ({slack_error(exc)})")
+        raise
+
+
+async def post_lead_dm(ctx: DeliveryContext, lead_id: int, user_id: str, **kwargs: Any) -> Outcome:
+    """A DM with a lead's buttons, remembered so that its buttons go when the lead moves on.
+
+    A Drop when the person cannot get a DM; the caller says what happens instead.
+    """
+    posted = await post_dm(ctx, user_id, **kwargs)
+    if isinstance(posted, Drop):
+        return posted
+
+    async def remember(session: AsyncSession) -> None:
+        await record_nudge_dm(
+            session,
+            lead_id=lead_id,
+            channel=posted["channel"],
+            ts=posted["ts"],
+            recipient=user_id,
+            now=ctx.clock.now(),
+        )
+
+    return Sent({**posted, "to": user_id}, remember)

@@ -7,17 +7,15 @@ claimer by DM, or the on-duty reps in the card's thread if nobody claimed it).
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from slack_sdk.errors import SlackApiError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.runtime.deliveries import (
+    CARD_NOT_POSTED,
     DeliveryContext,
     Drop,
-    NotReady,
     Outcome,
     Sent,
+    post_lead_dm,
     post_message,
 )
 from bot.slack.errors import slack_error
@@ -26,13 +24,6 @@ from messages.sla import escalation, nudge_dm, nudge_dm_done, thread_note
 from storage.events import lead_and_event
 from storage.kinds import DmRef, EventRef, ThreadNoteRef, read_payload
 from storage.models import OPEN_STATES, Lead, LeadEvent, LeadState, OutboxMessage
-from storage.sla import record_nudge_dm
-
-# chat.postMessage errors that mean this person cannot get a DM from the bot at all.
-UNREACHABLE = frozenset(
-    {"user_disabled", "user_not_found", "user_not_visible", "channel_not_found", "cannot_dm_bot"}
-)
-CARD_NOT_POSTED = NotReady(timedelta(seconds=5), "card not posted yet")
 
 
 async def _load(
@@ -56,26 +47,11 @@ async def deliver_nudge(ctx: DeliveryContext, message: OutboxMessage) -> Outcome
     permalink = await card_permalink(ctx.client, lead)
     unreachable = None
     if lead.state == LeadState.CLAIMED and lead.owner_id:
-        owner_id = lead.owner_id
-        try:
-            posted = await post_message(ctx, owner_id, **nudge_dm(lead, now, permalink).as_kwargs())
-        except SlackApiError as exc:
-            if slack_error(exc) not in UNREACHABLE:
-                raise
-            unreachable = owner_id
-        else:
-
-            async def remember(session: AsyncSession) -> None:
-                await record_nudge_dm(
-                    session,
-                    lead_id=lead.id or 0,
-                    channel=posted["channel"],
-                    ts=posted["ts"],
-                    recipient=owner_id,
-                    now=ctx.clock.now(),
-                )
-
-            return Sent({**posted, "to": owner_id}, remember)
+        text = nudge_dm(lead, now, permalink)
+        sent = await post_lead_dm(ctx, lead.id or 0, lead.owner_id, **text.as_kwargs())
+        if not isinstance(sent, Drop):
+            return sent
+        unreachable = lead.owner_id
     note = thread_note(
         lead,
         ctx.settings.team,

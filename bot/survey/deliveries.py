@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.runtime.deliveries import (
+    UNREACHABLE,
     DeliveryContext,
     Drop,
     NotReady,
@@ -40,8 +41,6 @@ from storage.models import OutboxMessage
 from storage.outbox import enqueue
 from storage.survey_models import Survey
 
-# Answers Slack gives for a person who can no longer get a DM: retrying won't help.
-UNREACHABLE = frozenset({"user_disabled", "user_not_found", "cannot_dm_bot", "user_not_visible"})
 # A 429 on one DM pauses all survey DMs of this process, not only that rep's:
 # sending to every rep at once is exactly what the workspace limit is about.
 FANOUT = "survey-dm-fanout"
