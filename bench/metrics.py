@@ -519,10 +519,15 @@ def main() -> None:
         "--fresh", action="store_true", help="rebuild the stores even if they hold --leads leads"
     )
     parser.add_argument("--fill-only", action="store_true", help="build the stores, time nothing")
+    parser.add_argument(
+        "--only", nargs="+", choices=sorted(FIGURES), metavar="FIGURE", help="time these figures"
+    )
     parser.add_argument("--cold-one", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--now", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    for name in set(FIGURES) - set(args.only or FIGURES):
+        del FIGURES[name]
     if args.cold_one:
         now = datetime.fromisoformat(args.now)
         print(f"{asyncio.run(one_call(args.url, args.cold_one, now)):.1f}")
