@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from bot.feedback import metrics, reports
 from bot.timekeeping.periods import days_of, digest_week, iso_week, parse_period
+from storage import aggregates
 from storage.aggregates import percentiles, ranked_statement
 from storage.database import Database
 from storage.feedback_models import CLAIM_SECONDS, HAS_CLAIM_TIME
@@ -180,7 +181,9 @@ def test_the_export_uses_the_same_definitions(seeded: str) -> None:
 
 def test_the_index_walk_agrees_with_the_sort(seeded: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Large periods walk the duration indexes; the answer must not change."""
-    monkeypatch.setattr(metrics, "WALK_FROM", 0)
+    # Patched where `walks` reads them: every period of any size walks.
+    monkeypatch.setattr(aggregates, "WALK_FROM", 0)
+    monkeypatch.setattr(aggregates, "WALK_SHARE", 10**9)
     funnel = run(seeded, lambda s: metrics.funnel(s, W10.start, W10.end, now=NOW))
     assert funnel.claim_median == pytest.approx(3600, abs=0.01)
     assert funnel.disposition_p90 == pytest.approx(79200, abs=0.01)
@@ -241,7 +244,7 @@ def test_sqlite_walks_the_duration_index_instead_of_sorting(sqlite_url: str) -> 
     async def plan(db: Database) -> list[str]:
         async with db.session() as session:
             where = metrics.duration_cohort(
-                HAS_CLAIM_TIME, W10.start, W10.end, "ads", count=metrics.WALK_FROM
+                HAS_CLAIM_TIME, W10.start, W10.end, "ads", count=aggregates.WALK_FROM
             )
             statement = ranked_statement(CLAIM_SECONDS, where, offset=10)
             connection = await session.connection()

@@ -58,7 +58,13 @@ from sqlalchemy import and_, case, func, null, or_
 from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.aggregates import WALK_FROM, percentiles, seconds_between, unindexed
+from storage.aggregates import (
+    percentiles,
+    seconds_between,
+    stored_leads,
+    unindexed,
+    walks,
+)
 from storage.feedback_models import (
     LeadOutcome,
     OutcomeKind,
@@ -151,7 +157,8 @@ async def duration_percentiles(
     count: int,
 ) -> dict[float, float | None]:
     """Median and p90 of a lead duration, walking its partial index for large periods."""
-    where = duration_cohort(has_value, start, end, source, count=count)
+    stored = await stored_leads(session)
+    where = duration_cohort(has_value, start, end, source, count=count, stored=stored)
     return await percentiles(session, value, where, FRACTIONS, count=count)
 
 
@@ -162,13 +169,15 @@ def duration_cohort(
     source: str | None = None,
     *,
     count: int,
+    stored: int = 0,
 ) -> list[Any]:
-    """The cohort's leads that have a duration, phrased so its partial index is usable.
+    """The cohort's leads that have a duration, phrased so its partial index is usable
+    when the percentiles walk it (storage/aggregates.py `walks`).
 
     Every duration starts at posted_at, which a withdrawn lead never has, so the
     state need not be read (the duration indexes do not hold it).
     """
-    return [has_value, *arrived(start, end, source, walking=count >= WALK_FROM)]
+    return [has_value, *arrived(start, end, source, walking=walks(count, stored))]
 
 
 def outcomes_in(start: datetime, end: datetime, source: str | None = None) -> list[Any]:

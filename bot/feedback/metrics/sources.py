@@ -24,7 +24,7 @@ from bot.feedback.metrics.definitions import (
     outcomes_in,
     ratio,
 )
-from storage.aggregates import WALK_FROM, percentiles, unindexed
+from storage.aggregates import percentiles, stored_leads, unindexed, walks
 from storage.feedback_models import (
     HAS_RESPONSE_TIME,
     RESPONSE_SECONDS,
@@ -116,7 +116,8 @@ async def _source_median_response(
 ) -> float | None:
     # Exact source match (not the case-insensitive filter): the walk stays in
     # this source's part of ix_leads_source_response_time.
-    created = unindexed(Lead.created_at) if count >= WALK_FROM else Lead.created_at
+    stored = await stored_leads(session)
+    created = unindexed(Lead.created_at) if walks(count, stored) else Lead.created_at
     where = [
         HAS_RESPONSE_TIME,
         Lead.source.is_(None) if source is None else Lead.source == source,
