@@ -99,3 +99,13 @@ FIRST_TOUCH_INDEX = Index(
     postgresql_where=HAS_FIRST_TOUCH,
     postgresql_include=["posted_at", "first_touch_at"],
 )
+# How many of a period's leads were touched (migration 0010), without reading their rows.
+FIRST_TOUCH_COHORT_INDEX = Index(
+    "ix_leads_first_touch_cohort",
+    _leads.c.created_at,
+    _leads.c.source,
+    _leads.c.posted_at,
+    _leads.c.first_touch_at,
+    sqlite_where=HAS_FIRST_TOUCH,
+    postgresql_where=HAS_FIRST_TOUCH,
+)

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.feedback import metrics, reports
+from bot.feedback.metrics.first_touch import touched_count
 from bot.timekeeping.periods import days_of, digest_week, iso_week, parse_period
 from storage import aggregates
 from storage.aggregates import percentiles, ranked_statement
@@ -257,3 +258,20 @@ def test_sqlite_walks_the_duration_index_instead_of_sorting(sqlite_url: str) -> 
     steps = asyncio.run(with_db(sqlite_url, plan))
     assert any("ix_leads_claim_time" in step for step in steps), steps
     assert not any("TEMP B-TREE" in step for step in steps), steps
+
+
+def test_sqlite_counts_touched_leads_from_their_own_index(sqlite_url: str) -> None:
+    """The period's touched leads are counted without reading a lead's row (migration 0010)."""
+
+    async def plan(db: Database) -> list[str]:
+        async with db.session() as session:
+            statement = touched_count(W10.start, W10.end, "ads")
+            connection = await session.connection()
+            compiled = statement.compile(
+                dialect=connection.dialect, compile_kwargs={"literal_binds": True}
+            )
+            rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+            return [str(row[-1]) for row in rows]
+
+    steps = asyncio.run(with_db(sqlite_url, plan))
+    assert any("COVERING INDEX ix_leads_first_touch_cohort" in step for step in steps), steps

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import select
@@ -22,17 +23,18 @@ class FirstTouch:
     p90: float | None = None
 
 
+def touched_count(start: datetime, end: datetime, source: str | None = None) -> Any:
+    """How many of the period's leads have a first touch (ix_leads_first_touch_cohort)."""
+    return (
+        select(func.count()).select_from(Lead).where(HAS_FIRST_TOUCH, *arrived(start, end, source))
+    )
+
+
 async def first_touch(
     session: AsyncSession, start: datetime, end: datetime, *, source: str | None = None
 ) -> FirstTouch:
     """Median and p90 of time to first touch over the period's touched leads."""
-    count = (
-        await session.exec(
-            select(func.count())
-            .select_from(Lead)
-            .where(HAS_FIRST_TOUCH, *arrived(start, end, source))
-        )
-    ).one()
+    count = (await session.exec(touched_count(start, end, source))).one()
     if not count:
         return FirstTouch()
     found = await duration_percentiles(
