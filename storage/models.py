@@ -52,7 +52,7 @@ class Lead(SQLModel, table=True):
         # Duplicate detection: same email and source within the dedup window.
         Index("ix_leads_email_source_created", "email", "source", "created_at"),
         # The SLA sweep and "what is open" questions read open leads by deadline.
-        Index("ix_leads_state_due", "state", "due_at"),
+        Index("ix_leads_state_due", "state", "due_at", postgresql_include=["id"]),
         Index("ix_leads_created", "created_at"),
         Index("ix_leads_owner_state", "owner_id", "state"),
         # The SLA sweep's one query: open leads whose next SLA step is due. Only
