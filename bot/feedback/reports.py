@@ -174,7 +174,8 @@ async def export_csv(
 def _csv_value(value: object, zone: ZoneInfo) -> object:
     if isinstance(value, datetime):
         # Local wall time: what a marketer's spreadsheet should show.
-        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+        # ("YYYY-MM-DD HH:MM:SS": isoformat's first 19 characters, faster than strftime.)
+        return value.astimezone(zone).isoformat(" ", "seconds")[:19]
     if isinstance(value, float):
         return f"{value:.0f}"
     if value is None:
