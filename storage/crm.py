@@ -33,6 +33,7 @@ MQL_STREAM = "mql"
 # The transitions whose CRM write renders the lead's state (see bot/crm/writes.py).
 WRITE_EVENTS = (EventKind.CLAIMED, EventKind.ACCEPTED, EventKind.RELEASED, EventKind.REJECTED)
 CRM_KINDS = (OutboxKind.CRM_FETCH, OutboxKind.CRM_WRITE, OutboxKind.CRM_NOTE)
+LINKS = CrmLink.__table__  # type: ignore[attr-defined]
 
 
 async def insert_for(session: AsyncSession) -> Any:
@@ -152,7 +153,9 @@ async def queue_crm_write(
     not come from a CRM have no link and owe nothing. Whether a write is still worth
     making is decided at delivery, from the lead as it is then.
     """
-    if await link_of(session, lead_id) is None:
+    connection = await session.connection()
+    linked = await connection.execute(select(LINKS.c.lead_id).where(LINKS.c.lead_id == lead_id))
+    if linked.first() is None:
         return False
     work = [
         Work(
