@@ -1,4 +1,5 @@
-"""SQL pieces that the two stores spell differently: durations, percentiles, snapshots.
+"""SQL pieces that the two stores spell differently: durations, percentiles, snapshots,
+a test on a custom field.
 
 Figures are computed by the database, never by loading rows into Python: a
 period can hold a quarter of a million leads.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, func
+from sqlalchemy import Boolean, Float, String, func, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -57,6 +58,45 @@ def _seconds_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) 
 def _seconds_postgres(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
     start, end = (compiler.process(c, **kw) for c in element.clauses)
     return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+
+
+class field_is_one_of(FunctionElement[bool]):
+    """The JSON object's `key` is one of `values` (given lower-case), or a list holding one.
+
+    What a `fields: {KEY: [values]}` criterion means (a list value passes if any item
+    does), ignoring letter case (on SQLite for ASCII letters only); an object never
+    passes. Every part is a clause, so the statement cache keys on all of them.
+    """
+
+    type = Boolean()
+    name = "field_is_one_of"
+    inherit_cache = True
+
+    def __init__(self, fields: ColumnElement[Any], key: str, values: Sequence[str]) -> None:
+        super().__init__(fields, literal(key, String()), *(literal(v, String()) for v in values))
+
+
+@compiles(field_is_one_of, "sqlite")
+def _field_sqlite(element: field_is_one_of, compiler: SQLCompiler, **kw: Any) -> str:
+    fields, key, *values = (compiler.process(c, **kw) for c in element.clauses)
+    # json_each on a list yields its items; on a single value, that value alone.
+    return (
+        f"EXISTS (SELECT 1 FROM json_each({fields}, '$.\"' || {key} || '\"') AS item "
+        f"WHERE item.type NOT IN ('object', 'array', 'null') "
+        f"AND lower(item.value) IN ({', '.join(values)}))"
+    )
+
+
+@compiles(field_is_one_of, "postgresql")
+def _field_postgres(element: field_is_one_of, compiler: SQLCompiler, **kw: Any) -> str:
+    fields, key, *values = (compiler.process(c, **kw) for c in element.clauses)
+    value = f"({fields} -> {key})"
+    # A single value is read as a list of one; an object's text never equals a value.
+    return (
+        f"EXISTS (SELECT 1 FROM json_array_elements_text(CASE WHEN json_typeof({value}) = "
+        f"'array' THEN {value} ELSE json_build_array({value}) END) AS item(value) "
+        f"WHERE lower(item.value) IN ({', '.join(values)}))"
+    )
 
 
 class unindexed(FunctionElement[Any]):

@@ -19,6 +19,7 @@ from sqlalchemy import func
 from sqlalchemy.sql import ColumnElement
 
 from bot.settings.definition import Criterion, MqlDefinition
+from storage.aggregates import field_is_one_of
 from storage.models import Lead
 
 CHANGE = re.compile(
@@ -107,7 +108,7 @@ def parse_change(text: str, definition: MqlDefinition) -> Change:
     if field in LIST_FIELDS:
         return Change(text, field, replaces, func.lower(LIST_FIELDS[field]).in_(wanted))
     key = match["field"][7:]
-    return Change(text, field, replaces, func.lower(Lead.fields[key].as_string()).in_(wanted))
+    return Change(text, field, replaces, field_is_one_of(Lead.fields, key, wanted))
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,9 @@ Definitions (the README's table is written from these):
 - Open past deadline: undecided leads whose deadline has passed, whenever they
   arrived (the digest lists them because someone should act on them now).
 - Withdrawn leads (the CRM took the record back before its card was posted) are
-  not MQLs: no period counts them. Nor are leads returned below the MQL definition
-  without a card (`mql_definition.on_miss: return`, or Return in review); the
+  not MQLs: no period counts them, nor their outcomes. Nor are leads returned below
+  the MQL definition without a card (`mql_definition.on_miss: return`, or Return in
+  review), though the CRM keeps following them and one may still buy; the
   definition's figures count them (quality.py).
 - Time to first touch = first_touch_at - posted_at, where first_touch_at is the
   first sales activity the CRM recorded after the card was posted (a call, meeting
@@ -54,7 +55,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, null, or_
+from sqlalchemy import and_, case, exists, func, null, or_
 from sqlalchemy.sql import ColumnElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -180,9 +181,26 @@ def duration_cohort(
     return [has_value, *arrived(start, end, source, walking=walks(count, stored))]
 
 
+# The outcome's own lead, under a name of its own so that a query that joins the
+# leads already does not correlate this look-up with its join.
+_OUTCOME_LEAD = Lead.__table__.alias("outcome_lead")  # type: ignore[attr-defined]
+OF_A_NON_MQL = exists().where(
+    _OUTCOME_LEAD.c.id == LeadOutcome.lead_id, _OUTCOME_LEAD.c.state.in_(NOT_MQL_STATES)
+)
+
+
 def outcomes_in(start: datetime, end: datetime, source: str | None = None) -> list[Any]:
-    """The outcomes of the leads that arrived in [start, end) (from ix_lead_outcomes_cohort)."""
-    where: list[Any] = [LeadOutcome.lead_created_at >= start, LeadOutcome.lead_created_at < end]
+    """The outcomes of the MQLs that arrived in [start, end) (from ix_lead_outcomes_cohort).
+
+    The outcome table does not hold its lead's state, which can change after the
+    outcome is stored; one primary-key look-up per outcome of the period leaves out
+    those of withdrawn and returned leads.
+    """
+    where: list[Any] = [
+        LeadOutcome.lead_created_at >= start,
+        LeadOutcome.lead_created_at < end,
+        ~OF_A_NON_MQL,
+    ]
     if source is not None:
         where.append(func.lower(LeadOutcome.lead_source) == source.lower())
     return where
