@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import exists, func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
@@ -144,18 +144,28 @@ async def link_of(session: AsyncSession, lead_id: int) -> CrmLink | None:
     return await session.get(CrmLink, lead_id)
 
 
+def crm_linked(lead_id: Any) -> Any:
+    """Whether the lead came from a CRM record (a column a transition's UPDATE returns)."""
+    return exists().where(LINKS.c.lead_id == lead_id)
+
+
 async def queue_crm_write(
-    session: AsyncSession, *, lead_id: int, event_id: int, now: datetime, note: bool = False
+    session: AsyncSession,
+    *,
+    lead_id: int,
+    event_id: int,
+    now: datetime,
+    linked: bool,
+    note: bool = False,
 ) -> bool:
     """After a transition: owe the lead's CRM record a write (and a note), if it has one.
 
-    Called by storage/transitions.py in the transition's transaction; leads that did
-    not come from a CRM have no link and owe nothing. Whether a write is still worth
-    making is decided at delivery, from the lead as it is then.
+    Called by storage/transitions.py in the transition's transaction, which read
+    `linked` (crm_linked) with its UPDATE; leads that did not come from a CRM owe
+    nothing. Whether a write is still worth making is decided at delivery, from the
+    lead as it is then.
     """
-    connection = await session.connection()
-    linked = await connection.execute(select(LINKS.c.lead_id).where(LINKS.c.lead_id == lead_id))
-    if linked.first() is None:
+    if not linked:
         return False
     work = [
         Work(

@@ -20,7 +20,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.crm import queue_crm_write
+from storage.crm import crm_linked, queue_crm_write
 from storage.events import record_event
 from storage.kinds import EventKind, EventRef, OutboxKind, rejection_notice_key, reply_key
 from storage.models import Lead, LeadEvent, LeadState
@@ -102,6 +102,7 @@ FROM_STATE: dict[Action, LeadState] = {
 LEADS = Lead.__table__  # type: ignore[attr-defined]
 EVENTS = LeadEvent.__table__  # type: ignore[attr-defined]
 LEAD_COLUMNS = tuple(LEADS.c)
+LINKED = "crm_linked"
 EVENT_COLUMNS = tuple(EVENTS.c)
 
 
@@ -125,9 +126,10 @@ async def _apply(
     rejection first reads the state it leaves, which its guard leaves open.
     """
     from_state = FROM_STATE.get(action) or await _state_of(session, lead_id)
-    lead = await _take_returning(session, lead_id, action, actor_id, to_state, values)
-    if lead is None:
+    taken = await _take_returning(session, lead_id, action, actor_id, to_state, values)
+    if taken is None:
         raise await _refusal(session, action, actor_id, lead_id)
+    lead, linked = taken
     event = LeadEvent(
         lead_id=lead_id,
         kind=kind,
@@ -158,7 +160,12 @@ async def _apply(
     # A lead from a CRM owes its record the new owner and status (a rejection a note
     # too); a lead from anywhere else owes nothing. The CRM capability delivers it.
     await queue_crm_write(
-        session, lead_id=lead_id, event_id=event.id, now=now, note=action is Action.REJECT
+        session,
+        lead_id=lead_id,
+        event_id=event.id,
+        now=now,
+        linked=linked,
+        note=action is Action.REJECT,
     )
     return Transition(lead=lead, event=event)
 
@@ -174,8 +181,9 @@ async def _take_returning(
     actor_id: str,
     to_state: LeadState,
     values: dict[str, Any],
-) -> Lead | None:
-    """The conditional UPDATE of _take, bumping the card's version, returning the lead.
+) -> tuple[Lead, bool] | None:
+    """The conditional UPDATE of _take, bumping the card's version, returning the lead
+    and whether it came from a CRM record.
 
     Core on the session's connection, not the ORM's bulk UPDATE: on the click's path
     the ORM's statement handling was a third of the work after the ack.
@@ -185,10 +193,14 @@ async def _take_returning(
         update(LEADS)
         .where(LEADS.c.id == lead_id, LEADS.c.message_ts.is_not(None), _guard(action, actor_id))
         .values(state=to_state, card_version=LEADS.c.card_version + 1, **values)
-        .returning(*LEAD_COLUMNS)
+        .returning(*LEAD_COLUMNS, crm_linked(LEADS.c.id).label(LINKED))
     )
     row = result.first()
-    return None if row is None else Lead.model_validate(dict(row._mapping))
+    if row is None:
+        return None
+    columns = dict(row._mapping)
+    linked = bool(columns.pop(LINKED))
+    return Lead.model_validate(columns), linked
 
 
 async def claim_lead(
