@@ -473,6 +473,8 @@ def prepare_postgres(admin_url: str, name: str, fresh: bool) -> str:
 
 def sqlite_store(path: Path, count: int, now: datetime, fresh: bool, years: float) -> str:
     url = f"sqlite:///{path}"
+    if path.exists() and not fresh:
+        upgrade_database(url)  # a store kept from an earlier run gets today's indexes
     if fresh or not path.exists() or asyncio.run(count_leads(url)) != count:
         path.unlink(missing_ok=True)
         upgrade_database(url)
