@@ -287,20 +287,27 @@ def outcome_reply_key(outcome_id: int) -> str:
     return f"outcome:{outcome_id}"
 
 
-def nudge_key(lead_id: int, offset_seconds: int) -> str:
-    return f"nudge:{lead_id}:{offset_seconds}"
+def _of_round(key: str, sla_round: int) -> str:
+    """A step of a lead's SLA clock: the first clock's keys stay as they always were
+    (deployed databases hold rows under them; another spelling would send them again),
+    a clock started again (`Lead.sla_round`) names its round, so its steps are its own."""
+    return key if sla_round == 0 else f"{key}:round:{sla_round}"
 
 
-def breach_key(lead_id: int) -> str:
-    return f"breach:{lead_id}"
+def nudge_key(lead_id: int, offset_seconds: int, sla_round: int) -> str:
+    return _of_round(f"nudge:{lead_id}:{offset_seconds}", sla_round)
 
 
-def sla_note_key(lead_id: int, note: str) -> str:
-    return f"sla-note:{lead_id}:{note}"
+def breach_key(lead_id: int, sla_round: int) -> str:
+    return _of_round(f"breach:{lead_id}", sla_round)
 
 
-def sla_card_key(lead_id: int, status: str) -> str:
-    return f"sla-card:{lead_id}:{status}"
+def sla_note_key(lead_id: int, note: str, sla_round: int) -> str:
+    return _of_round(f"sla-note:{lead_id}:{note}", sla_round)
+
+
+def sla_card_key(lead_id: int, status: str, sla_round: int) -> str:
+    return _of_round(f"sla-card:{lead_id}:{status}", sla_round)
 
 
 def dm_after_event_key(event_id: int) -> str:
