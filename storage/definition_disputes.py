@@ -7,7 +7,7 @@ lead is open again). Whoever loses a race is refused, and nothing is written.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import case, literal, update
@@ -29,6 +29,7 @@ from storage.kinds import (
 )
 from storage.models import Lead, LeadEvent, LeadState
 from storage.outbox import Work, enqueue, enqueue_many
+from storage.sla import ClockRestart, restarted_values
 from storage.types import UTCDateTime
 
 
@@ -126,11 +127,12 @@ def _thread_work(lead_id: int, event_id: int) -> Work:
 
 # What an overturn undoes: the rejection. The lead is open for anyone to claim again,
 # or, when routing had assigned it (routing.mode assign), back with its assignee (who
-# rejected it, so still its owner), in the same one statement.
+# rejected it, so still its owner), in the same one statement. It is work handed back,
+# so its SLA clock starts again (the rejection stopped it): a fresh window from now.
 _ASSIGNED = Lead.routing == "assigned"
 
 
-def reopened_values(now: datetime) -> dict[str, Any]:
+def reopened_values(now: datetime, clock: ClockRestart) -> dict[str, Any]:
     return {
         "state": case((_ASSIGNED, LeadState.CLAIMED), else_=LeadState.OPEN),
         "owner_id": case((_ASSIGNED, Lead.owner_id), else_=None),
@@ -138,14 +140,21 @@ def reopened_values(now: datetime) -> dict[str, Any]:
         "closed_at": None,
         "rejection_reason": None,
         "rejection_comment": None,
+        **restarted_values(clock),
     }
 
 
 async def decide_dispute(
-    session: AsyncSession, *, dispute_id: int, user_id: str, overturn: bool, now: datetime
+    session: AsyncSession,
+    *,
+    dispute_id: int,
+    user_id: str,
+    now: datetime,
+    overturn: ClockRestart | None,
 ) -> LeadEvent:
-    """Uphold or overturn, once; an overturn reopens the lead in the same transaction."""
-    decision = DisputeDecision.OVERTURN if overturn else DisputeDecision.UPHOLD
+    """Uphold (`overturn` None) or overturn, once; an overturn reopens the lead in the same
+    transaction with the SLA clock the caller worked out for it (bot/sla/policy.py)."""
+    decision = DisputeDecision.UPHOLD if overturn is None else DisputeDecision.OVERTURN
     won = await session.exec(
         update(DefinitionDispute)
         .where(col(DefinitionDispute.id) == dispute_id, col(DefinitionDispute.decision).is_(None))
@@ -159,34 +168,36 @@ async def decide_dispute(
         await session.refresh(dispute)
         raise DefinitionRefused(DefinitionRefused.ALREADY_DECIDED, by=dispute.decided_by)
     lead_id = dispute.lead_id
-    if overturn:
+    if overturn is not None:
         reopened = await session.exec(
             update(Lead)
             .where(col(Lead.id) == lead_id, col(Lead.state) == LeadState.REJECTED)
-            .values(**reopened_values(now))
+            .values(**reopened_values(now, overturn))
             .execution_options(synchronize_session=False)
         )
         if reopened.rowcount != 1:
             # The caller's unit of work rolls the decision back with this refusal.
             raise DefinitionRefused(DefinitionRefused.NO_LONGER_REJECTED)
     to_state = LeadState.REJECTED
-    if overturn:
+    detail: dict[str, Any] = {"dispute_id": dispute_id}
+    if overturn is not None:
         lead = await session.get(Lead, lead_id)
         if lead is not None:
             await session.refresh(lead)
             to_state = LeadState(lead.state)
+        detail["due_at"] = overturn.due_at.astimezone(UTC).isoformat()
     event = await record_event(
         session,
         lead_id=lead_id,
-        kind=EventKind.DISPUTE_OVERTURNED if overturn else EventKind.DISPUTE_UPHELD,
+        kind=EventKind.DISPUTE_UPHELD if overturn is None else EventKind.DISPUTE_OVERTURNED,
         at=now,
         actor_id=user_id,
         from_state=LeadState.REJECTED,
         to_state=to_state,
-        detail={"dispute_id": dispute_id},
+        detail=detail,
     )
     work = [_thread_work(lead_id, event.id or 0)]
-    if overturn:
+    if overturn is not None:
         # The card shows Claim and Reject again, and its thread says why.
         await enqueue(session, kind=OutboxKind.UPDATE_CARD, lead_id=lead_id, now=now)
         work.append(
