@@ -15,14 +15,16 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.crm import insert_for
-from storage.definition_models import DefinitionDispute, DisputeDecision
+from storage.definition_models import DefinitionDispute, DisputeDecision, DisputeRequestPost
 from storage.definition_review import DefinitionRefused
 from storage.events import record_event
 from storage.kinds import (
     DisputeManagerRef,
+    DisputeMessageRef,
     EventKind,
     EventRef,
     OutboxKind,
+    dispute_decided_key,
     dispute_request_key,
     dispute_thread_key,
     reply_key,
@@ -196,7 +198,7 @@ async def decide_dispute(
         to_state=to_state,
         detail=detail,
     )
-    work = [_thread_work(lead_id, event.id or 0)]
+    work = [_thread_work(lead_id, event.id or 0), *await _redraws(session, dispute)]
     if overturn is not None:
         # The card shows Claim and Reject again, and its thread says why.
         await enqueue(session, kind=OutboxKind.UPDATE_CARD, lead_id=lead_id, now=now)
@@ -210,3 +212,60 @@ async def decide_dispute(
         )
     await enqueue_many(session, work, now=now)
     return event
+
+
+# --- the messages with a dispute's buttons --------------------------------------------------
+#
+# Once a dispute is decided, every manager's request and the marketing notice are
+# redrawn to say who decided what and when, without buttons. A request posted while
+# the decision was being made is caught by whichever of the two transactions commits
+# second: the decision reads the requests recorded by then, and the recording of a
+# request locks the dispute's row first, so it waits for a decision in flight and sees it.
+
+
+def _redraw(dispute: DefinitionDispute, channel: str, ts: str, *, notice: bool = False) -> Work:
+    return Work(
+        OutboxKind.DISPUTE_DECIDED,
+        lead_id=dispute.lead_id,
+        payload=DisputeMessageRef(
+            dispute_id=dispute.id or 0, channel=channel, ts=ts, notice=notice
+        ),
+        dedup_key=dispute_decided_key(dispute.id or 0, channel, ts),
+    )
+
+
+async def _redraws(session: AsyncSession, dispute: DefinitionDispute) -> list[Work]:
+    """A just-decided dispute's requests as recorded so far, and its notice if known."""
+    posts = await session.exec(
+        select(DisputeRequestPost).where(DisputeRequestPost.dispute_id == dispute.id)
+    )
+    work = [_redraw(dispute, post.channel, post.ts) for post in posts.all()]
+    if dispute.notice_channel and dispute.notice_ts:
+        work.append(_redraw(dispute, dispute.notice_channel, dispute.notice_ts, notice=True))
+    return work
+
+
+async def record_request(
+    session: AsyncSession, *, dispute_id: int, user_id: str, channel: str, ts: str, now: datetime
+) -> None:
+    """Remember where a manager's request was posted; redraw it at once if the dispute was
+    decided while it was on its way."""
+    dispute = (
+        await session.exec(
+            select(DefinitionDispute)
+            .where(DefinitionDispute.id == dispute_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if dispute is None:
+        return
+    insert = await insert_for(session)
+    await session.exec(
+        insert(DisputeRequestPost)
+        .values(dispute_id=dispute_id, user_id=user_id, channel=channel, ts=ts, posted_at=now)
+        # Recorded again when the store failed after the first recording: the same post.
+        .on_conflict_do_nothing(index_elements=["dispute_id", "user_id"])
+    )
+    if dispute.decision is not None:
+        await enqueue_many(session, [_redraw(dispute, channel, ts)], now=now)

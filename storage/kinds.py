@@ -53,6 +53,7 @@ class OutboxKind(StrEnum):
     DEFINITION_REVIEW_UPDATE = "definition_review_update"  # that message, once decided
     DISPUTE_REQUEST = "dispute_request"  # a dispute to one manager's DM: Uphold / Overturn
     DISPUTE_THREAD = "dispute_thread"  # a dispute's news in the rejection notice's thread
+    DISPUTE_DECIDED = "dispute_decided"  # a request or the notice, redrawn without buttons
     DEFINITION_MONTHLY = "definition_monthly"  # the monthly definition review, to one target
 
 
@@ -181,6 +182,15 @@ class DisputeManagerRef(DisputeRef):
     user_id: str
 
 
+class DisputeMessageRef(DisputeRef):
+    """A message with a dispute's buttons: a manager's request, or (`notice`) the rejection
+    notice in the marketing channel."""
+
+    channel: str
+    ts: str
+    notice: bool = False
+
+
 class ReviewMonthRef(Payload):
     review_id: int
     month: str
@@ -229,6 +239,7 @@ PAYLOADS: dict[OutboxKind, type[Payload]] = {
     OutboxKind.DEFINITION_REVIEW_UPDATE: EventRef,
     OutboxKind.DISPUTE_REQUEST: DisputeManagerRef,
     OutboxKind.DISPUTE_THREAD: EventRef,
+    OutboxKind.DISPUTE_DECIDED: DisputeMessageRef,
     OutboxKind.DEFINITION_MONTHLY: ReviewMonthRef,
 }
 
@@ -388,6 +399,12 @@ def dispute_request_key(dispute_id: int, user_id: str) -> str:
 
 def dispute_thread_key(event_id: int) -> str:
     return f"dispute:event:{event_id}"
+
+
+def dispute_decided_key(dispute_id: int, channel: str, ts: str) -> str:
+    """One redraw per message of a decided dispute, whether the decision or the message's
+    late recording queued it."""
+    return f"dispute:{dispute_id}:decided:{channel}:{ts}"
 
 
 def definition_monthly_key(month: str, target: str) -> str:
