@@ -8,9 +8,9 @@ from bot.settings import People, TeamConfig
 from messages.figures import NO_FIGURE, money, percent
 from messages.ids import ActionId, BlockId, CallbackId
 from messages.metadata import DisputeButtonRef, DisputeModalMetadata, LeadRef
-from messages.rendering import Mrkdwn, mention, render
+from messages.rendering import Mrkdwn, mention, render, slack_date
 from messages.slack_message import SlackMessage
-from storage.definition_models import DefinitionDispute
+from storage.definition_models import DefinitionDispute, DisputeDecision
 from storage.definition_review import DefinitionRefused
 from storage.models import Lead, LeadEvent
 
@@ -90,6 +90,24 @@ def dispute_modal(metadata: DisputeModalMetadata, lead: Lead, reason_label: str)
     )
 
 
+def dispute_decision(dispute: DefinitionDispute) -> Mrkdwn | None:
+    """Who decided a dispute, what, and when (in each reader's time zone); None while open.
+
+    One line for every message that offered the decision's buttons: the managers'
+    requests and the marketing notice.
+    """
+    if dispute.decision is None:
+        return None
+    who = mention(dispute.decided_by)
+    when = slack_date(dispute.decided_at, "{date_short} at {time}")
+    if dispute.decision == DisputeDecision.OVERTURN:
+        return Mrkdwn(
+            f":leftwards_arrow_with_hook: Overturned by {who} on {when}: "
+            "the lead went back to sales."
+        )
+    return Mrkdwn(f":no_entry_sign: Upheld by {who} on {when}: the rejection stands.")
+
+
 def dispute_request(
     dispute: DefinitionDispute,
     lead: Lead,
@@ -98,9 +116,11 @@ def dispute_request(
     reason_label: str,
     permalink: str | None,
 ) -> SlackMessage:
+    """A manager's copy of a dispute: Uphold and Overturn while it is open, the decision after."""
     return SlackMessage.from_template(
         "dispute_request.json.j2",
         dispute=dispute,
+        decision=dispute_decision(dispute),
         lead=lead,
         rejected_by=rejected_by,
         reason_label=reason_label,

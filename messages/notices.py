@@ -2,11 +2,12 @@
 
 from bot.definition.guarantee import guarantee_of
 from bot.settings import TeamConfig
-from messages.definition import fit_line
+from messages.definition import dispute_decision, fit_line
 from messages.ids import ActionId
 from messages.metadata import RejectionRef
 from messages.rendering import Mrkdwn
 from messages.slack_message import SlackMessage
+from storage.definition_models import DefinitionDispute
 from storage.models import Lead, LeadEvent
 
 
@@ -20,8 +21,14 @@ def event_reply(lead: Lead, event: LeadEvent, team: TeamConfig) -> SlackMessage:
 
 
 def rejection_notice(
-    lead: Lead, event: LeadEvent, team: TeamConfig, permalink: str | None
+    lead: Lead,
+    event: LeadEvent,
+    team: TeamConfig,
+    permalink: str | None,
+    dispute: DefinitionDispute | None = None,
 ) -> SlackMessage:
+    """The marketing channel's notice of a rejection; once its dispute is decided, the
+    decision instead of the Dispute button."""
     return SlackMessage.from_template(
         "rejection_notice.json.j2",
         lead=lead,
@@ -31,6 +38,7 @@ def rejection_notice(
         # The lead guarantee (bot/definition/): credited back, or open to a dispute.
         guarantee=str(guarantee_of(lead, (event.detail or {}).get("reason"), team)),
         fit_line=fit_line(lead.fit),
+        decision=dispute_decision(dispute) if dispute else None,
         dispute_ref=Mrkdwn(RejectionRef(lead_id=lead.id or 1, event_id=event.id or 1).dump()),
         ActionId=ActionId,
     )

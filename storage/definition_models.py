@@ -70,6 +70,19 @@ class DefinitionDispute(SQLModel, table=True):
     decided_at: datetime | None = _utc()
 
 
+class DisputeRequestPost(SQLModel, table=True):
+    """Where a dispute reached one manager's DM, recorded when it was posted: once the
+    dispute is decided, every manager's copy is redrawn without Uphold and Overturn."""
+
+    __tablename__ = "definition_dispute_requests"
+
+    dispute_id: int = Field(foreign_key="definition_disputes.id", primary_key=True)
+    user_id: str = Field(primary_key=True, max_length=40)
+    channel: str = Field(max_length=40)
+    ts: str = Field(max_length=40)
+    posted_at: datetime = _utc(nullable=False)
+
+
 _leads = Lead.__table__  # type: ignore[attr-defined]
 
 # Every quality figure (bot/feedback/metrics/quality.py) reads a period's leads by

@@ -53,6 +53,7 @@ class OutboxKind(StrEnum):
     DEFINITION_REVIEW_UPDATE = "definition_review_update"  # that message, once decided
     DISPUTE_REQUEST = "dispute_request"  # a dispute to one manager's DM: Uphold / Overturn
     DISPUTE_THREAD = "dispute_thread"  # a dispute's news in the rejection notice's thread
+    DISPUTE_DECIDED = "dispute_decided"  # a request or the notice, redrawn without buttons
     DEFINITION_MONTHLY = "definition_monthly"  # the monthly definition review, to one target
 
 
@@ -181,6 +182,15 @@ class DisputeManagerRef(DisputeRef):
     user_id: str
 
 
+class DisputeMessageRef(DisputeRef):
+    """A message with a dispute's buttons: a manager's request, or (`notice`) the rejection
+    notice in the marketing channel."""
+
+    channel: str
+    ts: str
+    notice: bool = False
+
+
 class ReviewMonthRef(Payload):
     review_id: int
     month: str
@@ -229,6 +239,7 @@ PAYLOADS: dict[OutboxKind, type[Payload]] = {
     OutboxKind.DEFINITION_REVIEW_UPDATE: EventRef,
     OutboxKind.DISPUTE_REQUEST: DisputeManagerRef,
     OutboxKind.DISPUTE_THREAD: EventRef,
+    OutboxKind.DISPUTE_DECIDED: DisputeMessageRef,
     OutboxKind.DEFINITION_MONTHLY: ReviewMonthRef,
 }
 
@@ -287,20 +298,27 @@ def outcome_reply_key(outcome_id: int) -> str:
     return f"outcome:{outcome_id}"
 
 
-def nudge_key(lead_id: int, offset_seconds: int) -> str:
-    return f"nudge:{lead_id}:{offset_seconds}"
+def _of_round(key: str, sla_round: int) -> str:
+    """A step of a lead's SLA clock: the first clock's keys stay as they always were
+    (deployed databases hold rows under them; another spelling would send them again),
+    a clock started again (`Lead.sla_round`) names its round, so its steps are its own."""
+    return key if sla_round == 0 else f"{key}:round:{sla_round}"
 
 
-def breach_key(lead_id: int) -> str:
-    return f"breach:{lead_id}"
+def nudge_key(lead_id: int, offset_seconds: int, sla_round: int) -> str:
+    return _of_round(f"nudge:{lead_id}:{offset_seconds}", sla_round)
 
 
-def sla_note_key(lead_id: int, note: str) -> str:
-    return f"sla-note:{lead_id}:{note}"
+def breach_key(lead_id: int, sla_round: int) -> str:
+    return _of_round(f"breach:{lead_id}", sla_round)
 
 
-def sla_card_key(lead_id: int, status: str) -> str:
-    return f"sla-card:{lead_id}:{status}"
+def sla_note_key(lead_id: int, note: str, sla_round: int) -> str:
+    return _of_round(f"sla-note:{lead_id}:{note}", sla_round)
+
+
+def sla_card_key(lead_id: int, status: str, sla_round: int) -> str:
+    return _of_round(f"sla-card:{lead_id}:{status}", sla_round)
 
 
 def dm_after_event_key(event_id: int) -> str:
@@ -381,6 +399,12 @@ def dispute_request_key(dispute_id: int, user_id: str) -> str:
 
 def dispute_thread_key(event_id: int) -> str:
     return f"dispute:event:{event_id}"
+
+
+def dispute_decided_key(dispute_id: int, channel: str, ts: str) -> str:
+    """One redraw per message of a decided dispute, whether the decision or the message's
+    late recording queued it."""
+    return f"dispute:{dispute_id}:decided:{channel}:{ts}"
 
 
 def definition_monthly_key(month: str, target: str) -> str:

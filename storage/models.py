@@ -102,6 +102,12 @@ class Lead(SQLModel, table=True):
     # The SLA clock (bot/sla/policy.py): the moment its sweep next has work for this lead,
     # NULL once the breach is handled or the lead is closed.
     sla_next_at: datetime | None = _utc()
+    # A clock started again (an overturned rejection: work handed back) counts its window
+    # from sla_started_at (NULL: from posted_at, the first clock) and is the lead's
+    # sla_round'th restart, which the once-only keys of its nudges and breach name
+    # (storage/kinds.py) so that they are not taken for the first clock's.
+    sla_started_at: datetime | None = _utc()
+    sla_round: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # The claimer's latest nudge DM, refreshed without buttons when the lead moves on.
     sla_dm_channel: str | None = Field(default=None, max_length=40)
     sla_dm_ts: str | None = Field(default=None, max_length=40)

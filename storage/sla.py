@@ -6,6 +6,7 @@ sweep read to the next one; the replica whose UPDATE matched does the work, in
 the same transaction, and queues its Slack messages under unique outbox keys.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,30 @@ from storage.kinds import (
 )
 from storage.models import OPEN_STATES, Lead, LeadState, OutboxMessage
 from storage.outbox import enqueue
+
+
+@dataclass(frozen=True)
+class ClockRestart:
+    """A lead's SLA clock started again at `started_at`, due at `due_at`, first step at
+    `next_at`: worked out by the caller from the lead's policy (bot/sla/policy.py)."""
+
+    started_at: datetime
+    due_at: datetime
+    next_at: datetime
+
+
+def restarted_values(clock: ClockRestart) -> dict[str, Any]:
+    """The lead's columns for a clock started again, for the caller's one UPDATE of the lead.
+
+    The round counts up in the same statement, so the new clock's once-only keys
+    (storage/kinds.py) differ from every earlier clock's however the UPDATEs interleave.
+    """
+    return {
+        "sla_started_at": clock.started_at,
+        "due_at": clock.due_at,
+        "sla_next_at": clock.next_at,
+        "sla_round": Lead.sla_round + 1,
+    }
 
 
 def due_query(now: datetime, limit: int) -> SelectOfScalar[Any]:

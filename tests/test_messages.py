@@ -8,6 +8,8 @@ import pytest
 from bot.settings import TeamConfig
 from bot.sla.policy import sla_status
 from messages import block_limits as limits
+from messages.definition import dispute_request
+from messages.ids import ActionId
 from messages.lead_card import lead_card
 from messages.metadata import RejectModalMetadata
 from messages.notices import event_reply, notice, rejection_notice
@@ -23,9 +25,11 @@ from messages.rendering import (
     noun,
     render,
 )
+from messages.slack_message import SlackMessage
+from storage.definition_models import DefinitionDispute
 from storage.models import Lead, LeadEvent, LeadState
 from storage.transitions import Action, TransitionRefused
-from tests.blockkit import assert_valid_blocks, assert_valid_view
+from tests.blockkit import assert_valid_blocks, assert_valid_message, assert_valid_view
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 TEAM = TeamConfig.model_validate({"channels": {"leads": "C0LEADS", "marketing": "C0MKTG"}})
@@ -218,3 +222,48 @@ def test_notices_are_valid_and_escaped() -> None:
         TEAM,
     )
     assert claimed.text == ":information_source: This lead is already claimed by <@U0REP1>."
+
+
+def test_a_decided_dispute_says_who_decided_what_and_when_without_buttons() -> None:
+    lead = make_lead(first_name=HOSTILE, state=LeadState.REJECTED)
+    lead.fit_version, lead.fit_missed, lead.fit = "abc123", 0, {"met": 2, "total": 2}
+    rejection = LeadEvent(
+        id=7,
+        lead_id=42,
+        kind="rejected",
+        actor_id="U0REP1",
+        at=NOW,
+        detail={"reason": "not_icp", "comment": None},
+    )
+    dispute = DefinitionDispute(
+        id=3,
+        lead_id=42,
+        rejection_event_id=7,
+        lead_created_at=NOW,
+        opened_by="U0MKT",
+        explanation=HOSTILE,
+        opened_at=NOW,
+    )
+    link = "https://handoff-demo.slack.com/archives/C0LEADS/p1000100"
+
+    def request() -> SlackMessage:
+        return dispute_request(
+            dispute, lead, rejected_by="U0REP1", reason_label="Not our ICP", permalink=link
+        )
+
+    open_request = request()
+    assert buttons(open_request.blocks) == [ActionId.DISPUTE_UPHOLD, ActionId.DISPUTE_OVERTURN]
+    open_notice = rejection_notice(lead, rejection, TEAM, link, dispute)
+    assert ActionId.DISPUTE in all_text(open_notice.blocks)
+
+    dispute.decision, dispute.decided_by = "overturn", "U0REP2"
+    dispute.decided_at = NOW + timedelta(hours=2)
+    when = f"<!date^{int(dispute.decided_at.timestamp())}^{{date_short}} at {{time}}|"
+    for decided in (request(), rejection_notice(lead, rejection, TEAM, link, dispute)):
+        text = assert_valid_message(decided)
+        assert "<!channel>" not in text
+        assert buttons(decided.blocks) == [] and ActionId.DISPUTE not in text
+        assert f"Overturned by <@U0REP2> on {when}" in text
+    assert request().text.endswith("overturned by <@U0REP2>")
+    dispute.decision = "uphold"
+    assert "Upheld by <@U0REP2> on " in assert_valid_message(request())

@@ -13,6 +13,12 @@ from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace
 from bot.timekeeping.clock import ManualClock
 from messages.ids import ActionId, BlockId
 from tests import store
+from tests.dispute_support import (
+    disputable_notice,
+    dispute,
+    dispute_request,
+    reject_as_definition_miss,
+)
 from tests.harness import wait_for
 from tests.routing_support import (
     ANA,
@@ -26,6 +32,7 @@ from tests.routing_support import (
     action_ids,
     text_of,
 )
+from tests.test_definition_intake import CRITERIA
 
 
 @pytest.fixture
@@ -186,3 +193,46 @@ def test_a_breach_moves_the_lead_to_a_rep_who_has_not_had_it(desk: Desk) -> None
     escalations = [m for m in desk.dms(MARIA) if "deadline missed" in m.text.lower()]
     # The SLA's own escalation (once per lead) and the routing's final one.
     assert len(escalations) == 2
+
+
+def test_an_overturned_rejection_gives_the_assignee_the_tiers_window_again(desk: Desk) -> None:
+    """Back with its assignee after an overturn: the tier's hour from the overturn, its own
+    nudge, and at its deadline the breach moves the lead on as routing does."""
+    definition = {"criteria": CRITERIA, "review": {"enabled": False}}  # the admin decides
+    desk.start(desk.settings(mql_definition=definition))
+    fits = {"employees": 200, "country": "de", "title": "Head of Ops"}
+    lead_id, card = desk.post(1, **fits)
+    desk.sweep(START + timedelta(minutes=45))
+    assert [m for m in desk.dms(ANA) if "*15m left*" in text_of(m)], "the first clock's nudge"
+
+    desk.clock.set(START + timedelta(minutes=50))
+    reject_as_definition_miss(desk.sender, desk.ws, user=ANA, card=card)
+    desk.card_says(card, f"Rejected by <@{ANA}>")
+    dispute(desk.sender, desk.ws, disputable_notice(desk.ws, "Ana Buyer 1"))
+    request = dispute_request(desk.ws, MARIA)
+    overturned_at = START + timedelta(minutes=55)
+    desk.clock.set(overturned_at)
+    desk.sender.click(
+        user=MARIA, channel=request.channel, ts=request.ts, action_id=ActionId.DISPUTE_OVERTURN
+    )
+    desk.card_says(card, f"Assigned to <@{ANA}>")
+    lead = store.lead(desk.database_url, lead_id)
+    assert (lead.state, lead.owner_id, lead.due_at, lead.sla_round) == (
+        "claimed",
+        ANA,
+        overturned_at + timedelta(hours=1),
+        1,
+    )
+
+    desk.sweep(START + timedelta(hours=1))  # the first clock's deadline: stopped, nothing moves
+    assert store.lead(desk.database_url, lead_id).owner_id == ANA
+    desk.sweep(overturned_at + timedelta(minutes=45))
+    # The assignment DM, the first clock's nudge and the new clock's (both older ones
+    # now point to it).
+    _assignment, first_nudge, second_nudge = desk.dms(ANA)
+    assert "*15m left*" in text_of(second_nudge) and "newer reminder" in first_nudge.text
+    desk.sweep(overturned_at + timedelta(hours=1))
+    desk.card_says(card, f"Assigned to <@{BEN}>")
+    kinds = [e.kind for e in store.events(desk.database_url, lead_id)]
+    assert (kinds.count("nudged"), kinds.count("breached"), kinds[-1]) == (2, 1, "reassigned")
+    assert store.lead(desk.database_url, lead_id).owner_id == BEN

@@ -24,7 +24,14 @@ from messages.ids import ActionId, BlockId
 from storage.models import OutboxState
 from tests import store
 from tests.conftest import SIGNING_SECRET, make_settings
+from tests.dispute_support import (
+    disputable_notice,
+    dispute,
+    dispute_request,
+    reject_as_definition_miss,
+)
 from tests.harness import BotServer, wait_for
+from tests.test_definition_intake import CRITERIA, FITS
 
 LEADS, ALIGN = "C0LEADS", "C0ALIGN"
 ANA, BEN, MANAGER = "U0REP1", "U0REP2", "U0MGR"
@@ -38,6 +45,10 @@ OFFICE = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": 
 
 def tuesday(hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 3, 10, hour, minute, tzinfo=BERLIN)
+
+
+def wednesday(hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 3, 11, hour, minute, tzinfo=BERLIN)
 
 
 def lead_body(n: int = 1) -> dict[str, Any]:
@@ -107,10 +118,12 @@ class Sla:
         self.clock.set(moment)
         self.sweep(bot)
 
-    def post(self, n: int = 1, bot: BotServer | None = None) -> tuple[int, Message]:
+    def post(
+        self, n: int = 1, bot: BotServer | None = None, body: dict[str, Any] | None = None
+    ) -> tuple[int, Message]:
         bot = bot or self.bot
         assert bot is not None
-        lead_id = bot.post_leads(lead_body(n)).json()["id"]
+        lead_id = bot.post_leads(body or lead_body(n)).json()["id"]
 
         def card() -> Message | None:
             ts = store.lead(self.database_url, lead_id).message_ts
@@ -549,3 +562,87 @@ def test_two_bots_sweeping_one_database_send_each_nudge_once(sla: Sla) -> None:
         kinds = sla.events(lead_id)
         assert kinds.count("nudged") == 1 and kinds.count("breached") == 1, kinds
     assert len(sla.outbox_keys("breach:")) == 6 and len(sla.outbox_keys("nudge:")) == 6
+
+
+def test_an_overturned_lead_gets_a_fresh_window_with_its_own_nudges_and_breach(sla: Sla) -> None:
+    """An overturn hands the lead back to sales: a whole window from that moment, nudged and
+    breached once each, and the first clock's steps neither repeated nor in the way."""
+    definition = {"criteria": CRITERIA, "review": {"enabled": False}}  # the admin decides
+    sla.start(
+        make_settings(
+            sla.database_url,
+            sla.slack.api_url,
+            sla={**BASE_SLA, "escalate_to": ALIGN},
+            mql_definition=definition,
+        )
+    )
+    lead_id, card = sla.post(body=FITS)
+    sla.click(ANA, card, ActionId.CLAIM, f"Claimed by <@{ANA}>")
+    sla.at(tuesday(6, 0))
+    wait_for(lambda: sla.dms(ANA), what="the first clock's 4h nudge")
+
+    sla.clock.set(tuesday(7, 0))
+    reject_as_definition_miss(sla.sender(), sla.ws, user=ANA, card=card)
+    sla.card_says(card, f"Rejected by <@{ANA}>")
+    dispute(sla.sender(), sla.ws, disputable_notice(sla.ws, "Ana"))
+    request = dispute_request(sla.ws, MANAGER)
+    sla.clock.set(tuesday(8, 0))
+    sla.sender().click(
+        user=MANAGER, channel=request.channel, ts=request.ts, action_id=ActionId.DISPUTE_OVERTURN
+    )
+    sla.card_says(card, "Unclaimed")
+    # The default 24h from the overturn: due Wednesday 08:00, due soon from 02:00.
+    lead = store.lead(sla.database_url, lead_id)
+    assert (lead.state, lead.sla_started_at, lead.due_at, lead.sla_next_at, lead.sla_round) == (
+        "open",
+        tuesday(8, 0),
+        wednesday(8, 0),
+        wednesday(2, 0),
+        1,
+    )
+    assert f"respond by <!date^{int(wednesday(8).timestamp())}^" in text_of(
+        sla.card_says(card, "Unclaimed")
+    )
+    sla.click(BEN, card, ActionId.CLAIM, f"Claimed by <@{BEN}>")
+
+    # The first clock's 1h nudge and deadline pass: that clock stopped at the rejection.
+    sla.at(tuesday(9, 0))
+    sla.at(tuesday(10, 0))
+    sla.drained()
+    assert sla.dms(BEN) == [] and sla.ws.messages(ALIGN) == []
+    assert "Overdue" not in text_of(sla.ws.message(LEADS, card.ts))  # type: ignore[arg-type]
+
+    sla.at(wednesday(2, 0))
+    sla.card_says(card, "Due soon")
+    sla.at(wednesday(4, 0))
+    first = wait_for(lambda: sla.dms(BEN), what="the new clock's 4h nudge")[0]
+    assert "*4h left*" in text_of(first)
+    sla.at(wednesday(7, 0))
+    second = wait_for(lambda: sla.dms(BEN)[1:], what="the new clock's 1h nudge")[0]
+    assert "*1h left*" in text_of(second)
+    for later in (timedelta(0), timedelta(0), timedelta(minutes=1), timedelta(days=2)):
+        sla.at(wednesday(8, 0) + later)
+    sla.card_says(card, "Overdue")
+    escalation = wait_for(lambda: sla.ws.messages(ALIGN), what="the new clock's breach")
+    sla.drained()
+
+    assert len(escalation) == len(sla.ws.messages(ALIGN)) == 1
+    assert "Response deadline missed" in text_of(escalation[0])
+    assert len(sla.dms(BEN)) == 2
+    assert len(sla.dms(ANA)) == 1, "the first clock's one nudge (since rewritten), no repeat"
+    assert sla.events(lead_id) == [
+        *("posted", "claimed", "nudged", "rejected", "dispute_opened", "dispute_overturned"),
+        *("claimed", "nudged", "nudged", "breached"),
+    ]
+    # The first clock's keys are as before; the second clock's name its round.
+    assert sla.outbox_keys("nudge:") == [
+        f"nudge:{lead_id}:14400",
+        f"nudge:{lead_id}:14400:round:1",
+        f"nudge:{lead_id}:3600:round:1",
+    ]
+    assert sla.outbox_keys("breach:") == [f"breach:{lead_id}:round:1"]
+    assert sla.outbox_keys("sla-card:") == [
+        f"sla-card:{lead_id}:due_soon",
+        f"sla-card:{lead_id}:due_soon:round:1",
+        f"sla-card:{lead_id}:overdue:round:1",
+    ]

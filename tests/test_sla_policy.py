@@ -10,8 +10,16 @@ import pytest
 from pydantic import ValidationError
 
 from bot.settings import SettingsError, SlaConfig, TeamConfig, load_settings
-from bot.sla.policy import SlaPolicy, StepKind, sla_status, start_clock
+from bot.sla.policy import (
+    SlaPolicy,
+    StepKind,
+    clock_start,
+    restart_clock,
+    sla_status,
+    start_clock,
+)
 from storage.database import upgrade_database
+from storage.kinds import breach_key, nudge_key, sla_card_key, sla_note_key
 from storage.models import Lead, LeadState
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -54,6 +62,43 @@ def test_the_due_soon_step_is_where_the_card_starts_saying_due_soon() -> None:
     lead = Lead(email="a@example.com", state=LeadState.OPEN, posted_at=posted, due_at=due)
     assert sla_status(lead, step.at - timedelta(seconds=1)) == "on_time"
     assert sla_status(lead, step.at) == "due_soon"
+
+
+def test_a_restarted_clock_gets_the_whole_window_and_counts_from_the_restart() -> None:
+    # Posted Monday 10:00, rejected, overturned Friday 18:00: with office hours the new
+    # 24h run Monday to Wednesday 17:00, and "due soon" is a quarter of that window.
+    config = team(business_hours=OFFICE)
+    posted, overturned = berlin(2026, 3, 9, 10, 0), berlin(2026, 3, 13, 18, 0)
+    clock = restart_clock(overturned, config)
+    assert (clock.started_at, clock.due_at) == (overturned, berlin(2026, 3, 18, 17, 0))
+    first = SlaPolicy.of(config).steps(overturned, clock.due_at)[0]
+    assert clock.next_at == first.at and first.kind is StepKind.DUE_SOON
+    lead = Lead(email="a@example.com", state=LeadState.OPEN, posted_at=posted)
+    lead.sla_started_at, lead.due_at = clock.started_at, clock.due_at
+    assert clock_start(lead) == overturned
+    assert sla_status(lead, first.at - timedelta(seconds=1)) == "on_time"
+    assert sla_status(lead, first.at) == "due_soon"
+
+
+def test_a_restarted_clock_follows_the_leads_tier() -> None:
+    config = team(tiers=[{"id": "hot", "respond_within": "1h", "nudge_before": ["15m"]}])
+    overturned = berlin(2026, 3, 9, 10, 0)
+    clock = restart_clock(overturned, config, "hot")
+    assert clock.due_at == overturned + timedelta(hours=1)
+    assert restart_clock(overturned, config).due_at == overturned + timedelta(hours=24)
+
+
+def test_the_first_clocks_keys_are_as_deployed_and_later_rounds_name_theirs() -> None:
+    # Rows under the first spelling are in deployed databases: changing it would nudge twice.
+    assert (nudge_key(7, 14400, 0), breach_key(7, 0)) == ("nudge:7:14400", "breach:7")
+    assert (sla_note_key(7, "released", 0), sla_card_key(7, "overdue", 0)) == (
+        "sla-note:7:released",
+        "sla-card:7:overdue",
+    )
+    assert (nudge_key(7, 14400, 2), breach_key(7, 1)) == (
+        "nudge:7:14400:round:2",
+        "breach:7:round:1",
+    )
 
 
 def test_business_hours_plan_friday_evening() -> None:
@@ -179,6 +224,9 @@ def test_the_migration_starts_the_clock_of_leads_already_waiting(tmp_path: Path)
     with sqlite3.connect(tmp_path / "old.db") as connection:
         rows = connection.execute("SELECT state, sla_next_at FROM leads ORDER BY id").fetchall()
     # The first sweep catches up from the posting, as after downtime.
+    with sqlite3.connect(tmp_path / "old.db") as connection:
+        clocks = connection.execute("SELECT sla_started_at, sla_round FROM leads").fetchall()
+    assert clocks == [(None, 0)] * 3, "every stored lead is on its first clock"
     assert rows == [
         ("open", "2026-03-09 09:00:00.000000"),
         ("claimed", "2026-03-09 09:00:00.000000"),

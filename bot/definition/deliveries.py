@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.definition.review import suggestions
-from bot.runtime.deliveries import DeliveryContext, Drop, Outcome, Sent, post_message
+from bot.runtime.deliveries import DeliveryContext, Drop, Outcome, Sent, post_dm, post_message
 from bot.slack.errors import slack_error
 from bot.slack.permalinks import card_permalink
 from messages.definition import (
@@ -14,9 +15,18 @@ from messages.definition import (
     monthly_review_message,
     review_lead_message,
 )
+from messages.notices import rejection_notice
+from messages.slack_message import SlackMessage
+from storage.definition_disputes import record_request
 from storage.definition_models import DefinitionDispute
 from storage.events import lead_and_event
-from storage.kinds import DisputeManagerRef, EventRef, ReviewMonthRef, read_payload
+from storage.kinds import (
+    DisputeManagerRef,
+    DisputeMessageRef,
+    EventRef,
+    ReviewMonthRef,
+    read_payload,
+)
 from storage.models import Lead, LeadEvent, OutboxMessage
 
 
@@ -50,26 +60,84 @@ async def deliver_review_update(ctx: DeliveryContext, message: OutboxMessage) ->
     return Sent({"channel": channel, "ts": ts})
 
 
-async def deliver_dispute_request(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
-    """A dispute to one manager's DM, with Uphold and Overturn."""
-    ref = read_payload(DisputeManagerRef, message.payload)
+async def _load_dispute(
+    ctx: DeliveryContext, dispute_id: int
+) -> tuple[DefinitionDispute, Lead, LeadEvent] | Drop:
+    """A dispute with its lead and the rejection it is about, as they are now."""
     async with ctx.db.session() as session:
-        dispute = await session.get(DefinitionDispute, ref.dispute_id)
+        dispute = await session.get(DefinitionDispute, dispute_id)
         lead = await session.get(Lead, dispute.lead_id) if dispute else None
         rejection = await session.get(LeadEvent, dispute.rejection_event_id) if dispute else None
     if dispute is None or lead is None or rejection is None:
         return Drop("dispute, lead or rejection no longer exists")
-    if dispute.decision is not None:
-        return Drop("the dispute was decided before this manager was asked")
-    team = ctx.settings.team
-    request = dispute_request(
+    return dispute, lead, rejection
+
+
+async def _request(
+    ctx: DeliveryContext, dispute: DefinitionDispute, lead: Lead, rejection: LeadEvent
+) -> SlackMessage:
+    """A manager's copy of a dispute: with Uphold and Overturn while open, the decision after."""
+    return dispute_request(
         dispute,
         lead,
         rejected_by=rejection.actor_id,
-        reason_label=team.reason_label((rejection.detail or {}).get("reason")),
+        reason_label=ctx.settings.team.reason_label((rejection.detail or {}).get("reason")),
         permalink=await card_permalink(ctx.client, lead),
     )
-    return Sent(await post_message(ctx, ref.user_id, **request.as_kwargs()))
+
+
+async def deliver_dispute_request(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    """A dispute to one manager's DM, with Uphold and Overturn; where it went is recorded so
+    that its buttons go once someone decides."""
+    ref = read_payload(DisputeManagerRef, message.payload)
+    loaded = await _load_dispute(ctx, ref.dispute_id)
+    if isinstance(loaded, Drop):
+        return loaded
+    dispute, lead, rejection = loaded
+    if dispute.decision is not None:
+        return Drop("the dispute was decided before this manager was asked")
+    request = await _request(ctx, dispute, lead, rejection)
+    posted = await post_dm(ctx, ref.user_id, **request.as_kwargs())
+    if isinstance(posted, Drop):
+        return posted
+
+    async def remember(session: AsyncSession) -> None:
+        await record_request(
+            session,
+            dispute_id=ref.dispute_id,
+            user_id=ref.user_id,
+            channel=posted["channel"],
+            ts=posted["ts"],
+            now=ctx.clock.now(),
+        )
+
+    return Sent(posted, remember)
+
+
+async def deliver_dispute_decided(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:
+    """A decided dispute's request or notice, redrawn: who decided what and when, no buttons."""
+    ref = read_payload(DisputeMessageRef, message.payload)
+    loaded = await _load_dispute(ctx, ref.dispute_id)
+    if isinstance(loaded, Drop):
+        return loaded
+    dispute, lead, rejection = loaded
+    if lead.erased_at is not None:
+        # Erasure rewrote the lead's messages; drawing this one again would undo it.
+        return Drop("the lead's personal data was erased")
+    if dispute.decision is None:
+        return Drop("the dispute is not decided")
+    if ref.notice:
+        permalink = await card_permalink(ctx.client, lead)
+        redrawn = rejection_notice(lead, rejection, ctx.settings.team, permalink, dispute)
+    else:
+        redrawn = await _request(ctx, dispute, lead, rejection)
+    try:
+        await ctx.client.chat_update(channel=ref.channel, ts=ref.ts, **redrawn.as_kwargs())
+    except SlackApiError as exc:
+        if slack_error(exc) in ("message_not_found", "channel_not_found", "cant_update_message"):
+            return Drop(f"the message is gone from Slack ({slack_error(exc)})")
+        raise
+    return Sent({"channel": ref.channel, "ts": ref.ts})
 
 
 async def deliver_dispute_thread(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:

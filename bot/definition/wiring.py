@@ -22,6 +22,7 @@ def register(registry: Registry, services: Services) -> None:
     registry.deliver(OutboxKind.DEFINITION_REVIEW_UPDATE, deliveries.deliver_review_update)
     registry.deliver(OutboxKind.DISPUTE_REQUEST, deliveries.deliver_dispute_request)
     registry.deliver(OutboxKind.DISPUTE_THREAD, deliveries.deliver_dispute_thread)
+    registry.deliver(OutboxKind.DISPUTE_DECIDED, deliveries.deliver_dispute_decided)
     registry.deliver(OutboxKind.DEFINITION_MONTHLY, deliveries.deliver_monthly_review)
     registry.jobs.add(
         JobName.DEFINITION_REVIEW, partial(review.sweep, services), every=REVIEW_EVERY

@@ -12,9 +12,13 @@ bot.timekeeping.business_calendar). Between the two the clock has a fixed plan o
   An offset that reaches back to the posting itself is left out;
 - breach: the deadline.
 
-The plan depends only on posted_at, due_at and app.yaml, so the database keeps
-just the moment of the next step (`Lead.sla_next_at`) and every replica derives
-the rest. Pure functions: no clock, no database.
+A rejection overturned after marketing's dispute hands the lead back to sales:
+its clock starts again at that moment with the whole window of its policy
+(`restart_clock`), counted from `Lead.sla_started_at` instead of the posting.
+
+The plan depends only on the clock's start, due_at and app.yaml, so the database
+keeps just the moment of the next step (`Lead.sla_next_at`) and every replica
+derives the rest. Pure functions: no clock, no database.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from bot.timekeeping.business_calendar import (
     next_business_start,
 )
 from storage.models import OPEN_STATES, Lead
+from storage.sla import ClockRestart
 
 # The last quarter of a lead's window counts as "due soon".
 DUE_SOON_FRACTION = 0.25
@@ -49,12 +54,17 @@ class SlaStatus(StrEnum):
     CLOSED = "closed"
 
 
+def clock_start(lead: Lead) -> datetime | None:
+    """When the lead's current SLA clock started: its card's posting, or the restart."""
+    return lead.sla_started_at or lead.posted_at
+
+
 def sla_status(lead: Lead, now: datetime) -> SlaStatus:
     if lead.state not in OPEN_STATES or lead.due_at is None:
         return SlaStatus.CLOSED
     if now >= lead.due_at:
         return SlaStatus.OVERDUE
-    window = lead.due_at - (lead.posted_at or lead.created_at)
+    window = lead.due_at - (clock_start(lead) or lead.created_at)
     if lead.due_at - now <= window * DUE_SOON_FRACTION:
         return SlaStatus.DUE_SOON
     return SlaStatus.ON_TIME
@@ -174,3 +184,10 @@ def start_clock(posted_at: datetime, team: TeamConfig, tier_id: str | None = Non
     policy = sla_policy(team, tier_id)
     due_at = policy.deadline(posted_at)
     return ClockStart(posted_at, due_at, policy.steps(posted_at, due_at)[0].at)
+
+
+def restart_clock(now: datetime, team: TeamConfig, tier_id: str | None = None) -> ClockRestart:
+    """A lead handed back to sales at `now` (an overturned rejection): the whole window of
+    its policy again, as if its card had just been posted; storage writes it."""
+    clock = start_clock(now, team, tier_id)
+    return ClockRestart(started_at=now, due_at=clock.due_at, next_at=clock.next_at)

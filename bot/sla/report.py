@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.settings import TeamConfig
-from bot.sla.policy import StepKind, is_overdue, sla_policy
+from bot.sla.policy import StepKind, clock_start, is_overdue, sla_policy
 from bot.timekeeping.durations import format_duration
 from storage.models import Lead, LeadState
 
@@ -46,12 +46,13 @@ def on_the_hook(lead: Lead, team: TeamConfig, now: datetime) -> str:
 
 def next_step(lead: Lead, team: TeamConfig) -> str:
     """What the SLA clock does next for this lead, and when."""
-    if lead.sla_next_at is None or lead.posted_at is None or lead.due_at is None:
+    started = clock_start(lead)
+    if lead.sla_next_at is None or started is None or lead.due_at is None:
         return "-"
     step = next(
         (
             s
-            for s in sla_policy(team, lead.routing_tier).steps(lead.posted_at, lead.due_at)
+            for s in sla_policy(team, lead.routing_tier).steps(started, lead.due_at)
             if s.at >= lead.sla_next_at
         ),
         None,

@@ -10,7 +10,8 @@ due since then and, in one transaction per lead:
    nothing another replica already took these steps and this one stops;
 2. records what it did as a LeadEvent and queues the Slack work in the outbox
    under a unique key per lead and step (`nudge:{lead}:{offset}`,
-   `breach:{lead}`), so that no replay can queue it twice.
+   `breach:{lead}`; a clock started again adds its round), so that no replay
+   can queue it twice.
 
 When several steps fell due together (the bot was down, or quiet hours held two
 nudges for the same opening) only the most urgent one is acted on: past the
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.sla.policy import SlaPolicy, SlaStatus, Step, StepKind, sla_policy
+from bot.sla.policy import SlaPolicy, SlaStatus, Step, StepKind, clock_start, sla_policy
 from bot.timekeeping.durations import format_duration
 from storage.events import record_event
 from storage.kinds import (
@@ -106,10 +107,11 @@ async def take_due_steps(
     if lead.routing_tier and team is not None:
         # An assigned lead's tier has its own window and nudges (routing, sla.tiers).
         policy = sla_policy(team, lead.routing_tier)
-    if lead.posted_at is None or lead.due_at is None:
+    started = clock_start(lead)
+    if started is None or lead.due_at is None:
         return await take_step(session, lead_id=lead_id, expected=expected, next_at=None)
     # Steps before `expected` were taken by earlier sweeps.
-    pending = [s for s in policy.steps(lead.posted_at, lead.due_at) if s.at >= expected]
+    pending = [s for s in policy.steps(started, lead.due_at) if s.at >= expected]
     due = [s for s in pending if s.at <= now]
     ahead = [s for s in pending if s.at > now]
     if not await take_step(
@@ -153,7 +155,7 @@ async def _nudge(
         kind=OutboxKind.SLA_NUDGE,
         lead_id=lead.id,
         payload=NudgeRef(event_id=event.id or 0, offset_seconds=seconds),
-        dedup_key=nudge_key(lead.id, seconds),
+        dedup_key=nudge_key(lead.id, seconds, lead.sla_round),
         now=now,
     )
 
@@ -193,7 +195,7 @@ async def _breach(session: AsyncSession, lead: Lead, *, now: datetime, sla: SlaC
             kind=OutboxKind.SLA_THREAD_NOTE,
             lead_id=lead.id,
             payload=ThreadNoteRef(event_id=released.id or 0, note="released"),
-            dedup_key=sla_note_key(lead.id, "released"),
+            dedup_key=sla_note_key(lead.id, "released", lead.sla_round),
             now=now,
         )
     if sla.escalate_to:
@@ -202,7 +204,7 @@ async def _breach(session: AsyncSession, lead: Lead, *, now: datetime, sla: SlaC
             kind=OutboxKind.SLA_ESCALATION,
             lead_id=lead.id,
             payload=EventRef(event_id=event.id or 0),
-            dedup_key=breach_key(lead.id),
+            dedup_key=breach_key(lead.id, lead.sla_round),
             now=now,
         )
 
@@ -215,6 +217,6 @@ async def _refresh_card(
         session,
         kind=OutboxKind.UPDATE_CARD,
         lead_id=lead.id,
-        dedup_key=sla_card_key(lead.id or 0, status),
+        dedup_key=sla_card_key(lead.id or 0, status, lead.sla_round),
         now=now,
     )
