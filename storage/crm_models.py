@@ -99,7 +99,7 @@ FIRST_TOUCH_INDEX = Index(
     postgresql_where=HAS_FIRST_TOUCH,
     postgresql_include=["posted_at", "first_touch_at"],
 )
-# How many of a period's leads were touched (migration 0010), without reading their rows.
+# How many of a period's leads were touched (migration 0012), without reading their rows.
 FIRST_TOUCH_COHORT_INDEX = Index(
     "ix_leads_first_touch_cohort",
     _leads.c.created_at,

@@ -261,7 +261,7 @@ def test_sqlite_walks_the_duration_index_instead_of_sorting(sqlite_url: str) -> 
 
 
 def test_sqlite_counts_touched_leads_from_their_own_index(sqlite_url: str) -> None:
-    """The period's touched leads are counted without reading a lead's row (migration 0010)."""
+    """The period's touched leads are counted without reading a lead's row (migration 0012)."""
 
     async def plan(db: Database) -> list[str]:
         async with db.session() as session:

@@ -1,6 +1,6 @@
 """report indexes: touched leads by arrival, overdue leads by deadline, read from indexes alone
 
-Revision ID: 0010_report_indexes
+Revision ID: 0012_report_indexes
 Revises: 0005_crm
 Create Date: 2026-12-01 14:50:00
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_report_indexes"
+revision: str = "0012_report_indexes"
 down_revision: str | None = "0005_crm"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
