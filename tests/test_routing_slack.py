@@ -175,6 +175,8 @@ def test_a_breach_moves_the_lead_to_a_rep_who_has_not_had_it(desk: Desk) -> None
     lead_id, card = desk.post(1)
     first = store.lead(desk.database_url, lead_id)
     assert first.owner_id == ANA
+    desk.sweep(first.due_at - timedelta(minutes=10))  # type: ignore[operator]
+    assert [m for m in desk.dms(ANA) if m.text.startswith(":alarm_clock:")]
     desk.sweep(first.due_at + timedelta(seconds=1))  # type: ignore[operator]
     card = desk.card_says(card, f"Assigned to <@{BEN}>")
     moved = store.lead(desk.database_url, lead_id)
@@ -184,6 +186,10 @@ def test_a_breach_moves_the_lead_to_a_rep_who_has_not_had_it(desk: Desk) -> None
     assert "A lead moved to you from" in text_of(desk.dms(BEN)[-1])
     escalation = f"Assigned to <@{ANA}>, not yet accepted or rejected"
     assert any(escalation in text_of(m) for m in desk.dms(MARIA))
+    # Ben's window is a clock of its own: he is nudged before his deadline too (the
+    # first clock's once-only keys used to swallow this: the nudge recorded, no DM).
+    desk.sweep(moved.due_at - timedelta(minutes=10))  # type: ignore[operator]
+    assert [m for m in desk.dms(BEN) if m.text.startswith(":alarm_clock:")]
     # The second breach is past routing.max_reassignments: back to Claim, escalated.
     desk.sweep(moved.due_at + timedelta(seconds=1))  # type: ignore[operator]
     desk.card_says(card, "nobody was available to assign it")
@@ -191,8 +197,8 @@ def test_a_breach_moves_the_lead_to_a_rep_who_has_not_had_it(desk: Desk) -> None
     assert (final.state, final.owner_id, final.routing) == ("open", None, "claim")
     assert any("Nobody else is available" in text_of(m) for m in desk.dms(BEN))
     escalations = [m for m in desk.dms(MARIA) if "deadline missed" in m.text.lower()]
-    # The SLA's own escalation (once per lead) and the routing's final one.
-    assert len(escalations) == 2
+    # The SLA's escalation of each assignee's missed deadline, and the routing's final one.
+    assert len(escalations) == 3
 
 
 def test_an_overturned_rejection_gives_the_assignee_the_tiers_window_again(desk: Desk) -> None:

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.routing.assign import MAX_TRIES, Roster, decide, roster
 from bot.routing.rules import match_rule
-from bot.sla.policy import start_clock
+from bot.sla.policy import restart_clock
 from storage.kinds import BreachNoticeRef, OutboxKind, routing_breach_notice_key
 from storage.models import Lead, LeadState
 from storage.outbox import enqueue
@@ -30,6 +30,7 @@ from storage.routing import (
     move_lead,
 )
 from storage.routing_models import Assignment
+from storage.sla import restarted_values
 
 if TYPE_CHECKING:
     from bot.runtime.services import Services
@@ -125,9 +126,10 @@ async def _decision(
 def _values(lead: Lead, decision: Decision, now: datetime, team: Any) -> dict[str, Any]:
     values: dict[str, Any] = {"reassignments": lead.reassignments + 1}
     if decision.assignee_id is not None:
-        # The new assignee gets the tier's whole window from now.
-        clock = start_clock(now, team, lead.routing_tier)
-        values.update(due_at=clock.due_at, sla_next_at=clock.next_at)
+        # The new assignee gets the tier's whole window from now, on a clock of its own:
+        # a new round, so its nudges and breach are not the first assignee's (which the
+        # once-only keys would otherwise swallow: the nudge recorded, no DM sent).
+        values.update(restarted_values(restart_clock(now, team, lead.routing_tier)))
     return values
 
 
