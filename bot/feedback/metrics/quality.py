@@ -156,8 +156,10 @@ async def quality_rows(
 ) -> QualityRows:
     """Per criterion and per bucket: leads, accepted, rejected, won; one scan of each table.
 
-    The groups are at most the product of the dimensions' buckets and the masks, and
-    in practice a few thousand even for a quarter of 250,000 leads.
+    The groups are at most the product of the masks and the dimensions' buckets, and
+    never more than the leads: 8,061 for the bench's quarter of 250,000 leads (40
+    sources, 4 industries, 5 countries). Many free-text industries or countries
+    multiply them, and every group is a row summed here.
     """
     counts = (
         await session.exec(
