@@ -96,14 +96,11 @@ async def quality_report(
     reasons = [r.id for r in team.rejection_reasons if r.definition_miss]
     async with db.session() as session:
         await consistent_snapshot(session)
-        by_criterion = await figures.criterion_rows(session, period.start, period.end, source)
-        buckets = {
-            name: await figures.bucket_rows(session, name, period.start, period.end, source)
-            for name in figures.DIMENSIONS
-        }
+        rows = await figures.quality_rows(session, period.start, period.end, source)
         guarantee = await figures.guarantee_counts(
             session, period.start, period.end, reasons, source
         )
+    by_criterion = rows.criteria
     ids = [c.id for c in definition.criteria]
     # Criteria of earlier versions that leads of the period were graded by come after.
     ids += sorted({cid for cid, _ in by_criterion} - set(ids))
@@ -119,7 +116,7 @@ async def quality_report(
                 by_criterion.get((criterion_id, False), figures.Row(label)),
             )
         )
-    return QualityReport(period, source, definition.version, lines, buckets, guarantee)
+    return QualityReport(period, source, definition.version, lines, rows.buckets, guarantee)
 
 
 async def what_if_report(

@@ -5,7 +5,8 @@ Definitions (the README's "Metric definitions" is written from these):
 - The leads: a period's MQLs (definitions.in_cohort: arrived in it, not withdrawn, not
   returned below the definition) that were graded (`fit_version` set at intake).
 - Per criterion: the leads graded by a version that has a criterion with this id,
-  split by met / missed (bit `position` of `fit_missed`, joined to definition_criteria).
+  split by met / missed (bit `position` of `fit_missed`, the position from
+  definition_criteria).
 - Buckets of the main fields: employees (1-9, 10-49, 50-199, 200-999, 1,000-4,999,
   5,000+, unknown), score (below 20, 20-39, 40-59, 60-79, 80+, unknown), industry,
   country and source as stored (unknown when empty).
@@ -116,116 +117,118 @@ DIMENSIONS: dict[str, ColumnElement[Any]] = {
 GRADED = Lead.fit_version.is_not(None)
 
 
-def _met(missed: Any, position: Any) -> ColumnElement[bool]:
-    """Bit `position` of the missed mask is clear: the criterion was met."""
-    bit = literal(1, Integer).op("<<")(position)
-    return cast(missed.op("&")(bit), Integer) == 0
-
-
 def _graded(start: datetime, end: datetime, source: str | None) -> list[Any]:
     return [*in_cohort(start, end, source), GRADED]
 
 
-async def criterion_rows(
+def _met(missed: int | None, position: int) -> bool:
+    """Bit `position` of the missed mask is clear: the criterion was met.
+
+    A graded lead without a mask (intake stores both together, so there should be none)
+    counts as missing every criterion rather than meeting it.
+    """
+    return missed is not None and not (missed >> position) & 1
+
+
+@dataclass(frozen=True)
+class QualityRows:
+    """The quality table: (criterion id, met) → row, and each dimension's buckets."""
+
+    criteria: dict[tuple[str, bool], Row]
+    buckets: dict[str, list[Row]]
+
+
+# One group per mask, bucket of every dimension and version: each line of the table is
+# a sum of these groups, so the period's leads (and its won outcomes) are read once.
+# SQLite sorts the rows to group them and a comparison stops at the first column that
+# differs, so the columns with most distinct values come first and the version (the
+# same for nearly every lead of a period) last: 10% faster on a quarter of 250,000 leads.
+GROUP_ORDER = ("source", "industry", "country", "employees", "score")
+GROUP_KEYS: list[ColumnElement[Any]] = [
+    Lead.fit_missed,
+    *(DIMENSIONS[name] for name in GROUP_ORDER),
+    Lead.fit_version,
+]
+
+
+async def quality_rows(
     session: AsyncSession, start: datetime, end: datetime, source: str | None = None
-) -> dict[tuple[str, bool], Row]:
-    """(criterion id, met) → leads, accepted, rejected, won: one scan, then a tiny join."""
-    per_mask = (
-        select(
-            Lead.fit_version.label("version"),
-            Lead.fit_missed.label("missed"),
-            func.count().label("leads"),
-            count_if(IS_ACCEPTED).label("accepted"),
-            count_if(IS_REJECTED).label("rejected"),
-        )
-        .where(*_graded(start, end, source))
-        .group_by(Lead.fit_version, Lead.fit_missed)
-        .subquery("per_mask")
-    )
-    met = _met(per_mask.c.missed, DefinitionCriterion.position)
-    rows = await session.exec(
-        select(
-            DefinitionCriterion.criterion_id,
-            met,
-            func.sum(per_mask.c.leads),
-            func.sum(per_mask.c.accepted),
-            func.sum(per_mask.c.rejected),
-        )
-        .join(DefinitionCriterion, DefinitionCriterion.version == per_mask.c.version)
-        .group_by(DefinitionCriterion.criterion_id, met)
-    )
-    result: dict[tuple[str, bool], Row] = {}
-    for criterion_id, is_met, leads, accepted, rejected in rows.all():
-        key = (criterion_id, bool(is_met))
-        result[key] = Row(criterion_id, int(leads or 0), int(accepted or 0), int(rejected or 0))
-    for (criterion_id, is_met, currency), cents in (
-        await _won_by(session, start, end, source, DefinitionCriterion.criterion_id)
-    ).items():
-        row = result.setdefault((criterion_id, bool(is_met)), Row(criterion_id))
-        row.won[currency] = cents
-    return result
+) -> QualityRows:
+    """Per criterion and per bucket: leads, accepted, rejected, won; one scan of each table.
 
+    The groups are at most the product of the masks and the dimensions' buckets, and
+    never more than the leads: 8,061 for the bench's quarter of 250,000 leads (40
+    sources, 4 industries, 5 countries). Many free-text industries or countries
+    multiply them, and every group is a row summed here.
+    """
+    counts = (
+        await session.exec(
+            select(*GROUP_KEYS, func.count(), count_if(IS_ACCEPTED), count_if(IS_REJECTED))
+            .where(*_graded(start, end, source))
+            .group_by(*GROUP_KEYS)
+        )
+    ).all()
+    won = (
+        await session.exec(
+            select(*GROUP_KEYS, LeadOutcome.currency, func.sum(LeadOutcome.amount_cents))
+            .join(Lead, Lead.id == LeadOutcome.lead_id)
+            .where(
+                *outcomes_in(start, end, source),
+                IS_WON,
+                Lead.state.not_in((LeadState.WITHDRAWN, LeadState.RETURNED)),
+                GRADED,
+                LeadOutcome.currency.is_not(None),
+            )
+            .group_by(*GROUP_KEYS, LeadOutcome.currency)
+        )
+    ).all()
+    width = len(GROUP_KEYS)
+    versions = {row[width - 1] for row in counts} | {row[width - 1] for row in won}
+    # A version's criteria and their bits, from the small table written at grading: an
+    # earlier version may have other criteria, or the same ids at other positions.
+    positions: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for version, criterion_id, position in (
+        await session.exec(
+            select(
+                DefinitionCriterion.version,
+                DefinitionCriterion.criterion_id,
+                DefinitionCriterion.position,
+            ).where(DefinitionCriterion.version.in_(versions))
+        )
+    ).all():
+        positions[version].append((criterion_id, position))
 
-async def _won_by(
-    session: AsyncSession,
-    start: datetime,
-    end: datetime,
-    source: str | None,
-    criterion: Any = None,
-    dimension: ColumnElement[Any] | None = None,
-) -> dict[tuple[Any, ...], int]:
-    """Won cents per (criterion, met, currency) or (bucket, currency): outcomes → leads."""
-    where = [
-        *outcomes_in(start, end, source),
-        IS_WON,
-        Lead.state.not_in((LeadState.WITHDRAWN, LeadState.RETURNED)),
-        GRADED,
-    ]
-    if criterion is not None:
-        met = _met(Lead.fit_missed, DefinitionCriterion.position)
-        keys: list[Any] = [criterion, met]
-        statement = select(*keys, LeadOutcome.currency, func.sum(LeadOutcome.amount_cents))
-        statement = statement.join(Lead, Lead.id == LeadOutcome.lead_id).join(
-            DefinitionCriterion, DefinitionCriterion.version == Lead.fit_version
-        )
-    else:
-        assert dimension is not None
-        keys = [dimension]
-        statement = select(dimension, LeadOutcome.currency, func.sum(LeadOutcome.amount_cents))
-        statement = statement.join(Lead, Lead.id == LeadOutcome.lead_id)
-    rows = await session.exec(
-        statement.where(*where, LeadOutcome.currency.is_not(None)).group_by(
-            *keys, LeadOutcome.currency
-        )
+    criteria: dict[tuple[str, bool], Row] = {}
+    buckets: dict[str, dict[str, Row]] = {name: {} for name in DIMENSIONS}
+
+    def rows_of(key: tuple[Any, ...]) -> list[Row]:
+        """The lines one group counts towards: a criterion met or missed, a bucket each."""
+        missed, *labels, version = key
+        rows = [
+            criteria.setdefault((criterion_id, _met(missed, position)), Row(criterion_id))
+            for criterion_id, position in positions.get(version, ())
+        ]
+        for name, label in zip(GROUP_ORDER, labels, strict=True):
+            rows.append(buckets[name].setdefault(str(label), Row(str(label))))
+        return rows
+
+    for group in counts:
+        leads, accepted, rejected = (int(n or 0) for n in group[width:])
+        for row in rows_of(tuple(group[:width])):
+            row.leads += leads
+            row.accepted += accepted
+            row.rejected += rejected
+    for group in won:
+        currency, cents = group[width], int(group[width + 1] or 0)
+        for row in rows_of(tuple(group[:width])):
+            row.won[currency] = row.won.get(currency, 0) + cents
+    return QualityRows(
+        criteria,
+        {
+            name: sorted(rows.values(), key=lambda row: (-row.leads, row.label))
+            for name, rows in buckets.items()
+        },
     )
-    return {tuple(row[:-1]): int(row[-1] or 0) for row in rows.all()}
-
-
-async def bucket_rows(
-    session: AsyncSession,
-    name: str,
-    start: datetime,
-    end: datetime,
-    source: str | None = None,
-) -> list[Row]:
-    """One field's buckets, most leads first (every bucket, however small)."""
-    dimension = DIMENSIONS[name]
-    rows = await session.exec(
-        select(
-            dimension,
-            func.count(),
-            count_if(IS_ACCEPTED),
-            count_if(IS_REJECTED),
-        )
-        .where(*_graded(start, end, source))
-        .group_by(dimension)
-    )
-    result = {str(label): Row(str(label), n, a, r) for label, n, a, r in rows.all()}
-    for (label, currency), cents in (
-        await _won_by(session, start, end, source, dimension=dimension)
-    ).items():
-        result.setdefault(str(label), Row(str(label))).won[currency] = cents
-    return sorted(result.values(), key=lambda row: (-row.leads, row.label))
 
 
 @dataclass(frozen=True)
