@@ -239,15 +239,11 @@ def test_percentiles_match_continuous_interpolation(database_url: str, fraction:
         assert ours == pytest.approx(reference, abs=0.01)
 
 
-def test_sqlite_walks_the_duration_index_instead_of_sorting(sqlite_url: str) -> None:
-    """The indexes in migration 0003 must match the expressions the queries use."""
+def sqlite_plan(sqlite_url: str, statement: Any) -> list[str]:
+    """SQLite's EXPLAIN QUERY PLAN steps for `statement`, its parameters inlined."""
 
     async def plan(db: Database) -> list[str]:
         async with db.session() as session:
-            where = metrics.duration_cohort(
-                HAS_CLAIM_TIME, W10.start, W10.end, "ads", count=aggregates.WALK_FROM
-            )
-            statement = ranked_statement(CLAIM_SECONDS, where, offset=10)
             connection = await session.connection()
             compiled = statement.compile(
                 dialect=connection.dialect, compile_kwargs={"literal_binds": True}
@@ -255,23 +251,20 @@ def test_sqlite_walks_the_duration_index_instead_of_sorting(sqlite_url: str) -> 
             rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
             return [str(row[-1]) for row in rows]
 
-    steps = asyncio.run(with_db(sqlite_url, plan))
+    return asyncio.run(with_db(sqlite_url, plan))
+
+
+def test_sqlite_walks_the_duration_index_instead_of_sorting(sqlite_url: str) -> None:
+    """The indexes in migration 0003 must match the expressions the queries use."""
+    where = metrics.duration_cohort(
+        HAS_CLAIM_TIME, W10.start, W10.end, "ads", count=aggregates.WALK_FROM
+    )
+    steps = sqlite_plan(sqlite_url, ranked_statement(CLAIM_SECONDS, where, offset=10))
     assert any("ix_leads_claim_time" in step for step in steps), steps
     assert not any("TEMP B-TREE" in step for step in steps), steps
 
 
 def test_sqlite_counts_touched_leads_from_their_own_index(sqlite_url: str) -> None:
     """The period's touched leads are counted without reading a lead's row (migration 0012)."""
-
-    async def plan(db: Database) -> list[str]:
-        async with db.session() as session:
-            statement = touched_count(W10.start, W10.end, "ads")
-            connection = await session.connection()
-            compiled = statement.compile(
-                dialect=connection.dialect, compile_kwargs={"literal_binds": True}
-            )
-            rows = await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
-            return [str(row[-1]) for row in rows]
-
-    steps = asyncio.run(with_db(sqlite_url, plan))
+    steps = sqlite_plan(sqlite_url, touched_count(W10.start, W10.end, "ads"))
     assert any("COVERING INDEX ix_leads_first_touch_cohort" in step for step in steps), steps
