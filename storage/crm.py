@@ -31,7 +31,16 @@ from storage.outbox import Work, enqueue_many
 
 MQL_STREAM = "mql"
 # The transitions whose CRM write renders the lead's state (see bot/crm/writes.py).
-WRITE_EVENTS = (EventKind.CLAIMED, EventKind.ACCEPTED, EventKind.RELEASED, EventKind.REJECTED)
+# The transitions that change what the CRM record should say (its owner, its status).
+WRITE_EVENTS = (
+    EventKind.CLAIMED,
+    EventKind.ACCEPTED,
+    EventKind.RELEASED,
+    EventKind.REJECTED,
+    EventKind.ASSIGNED,
+    EventKind.REASSIGNED,
+    EventKind.HANDED_OVER,
+)
 CRM_KINDS = (OutboxKind.CRM_FETCH, OutboxKind.CRM_WRITE, OutboxKind.CRM_NOTE)
 LINKS = CrmLink.__table__  # type: ignore[attr-defined]
 
@@ -147,6 +156,11 @@ async def link_of(session: AsyncSession, lead_id: int) -> CrmLink | None:
 def crm_linked(lead_id: Any) -> Any:
     """Whether the lead came from a CRM record (a column a transition's UPDATE returns)."""
     return exists().where(LINKS.c.lead_id == lead_id)
+
+
+async def is_crm_linked(session: AsyncSession, lead_id: int) -> bool:
+    connection = await session.connection()
+    return bool((await connection.execute(select(crm_linked(lead_id)))).scalar())
 
 
 async def queue_crm_write(

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.crm import is_crm_linked, queue_crm_write
 from storage.events import record_event
 from storage.kinds import (
     AssignmentRef,
@@ -266,6 +267,13 @@ async def _home(session: AsyncSession, user_id: str | None, now: datetime) -> No
         await enqueue(session, kind=OutboxKind.APP_HOME, payload=HomeRef(user_id=user_id), now=now)
 
 
+async def _owe_crm(session: AsyncSession, lead_id: int, event: LeadEvent, now: datetime) -> None:
+    """A lead from a CRM record owes it the new owner, as a claim does (bot/crm/writes.py
+    writes what the lead is when the row is delivered: back to Claim writes nothing)."""
+    linked = await is_crm_linked(session, lead_id)
+    await queue_crm_write(session, lead_id=lead_id, event_id=event.id or 0, now=now, linked=linked)
+
+
 async def _dm(session: AsyncSession, lead_id: int, record: Assignment, now: datetime) -> None:
     await _home(session, record.assignee_id, now)
     if record.assignee_id:
@@ -308,7 +316,7 @@ async def route_new_lead(
         raise LeadMoved(await _as_it_is(session, lead_id))
     record = await _record(session, lead_id, decision, now)
     kind = EventKind.ASSIGNED if decision.assignee_id else EventKind.UNROUTED
-    await record_event(
+    event = await record_event(
         session,
         lead_id=lead_id,
         kind=kind,
@@ -316,6 +324,8 @@ async def route_new_lead(
         to_state=values.get("state", LeadState.OPEN),
         detail=_detail(record),
     )
+    if decision.assignee_id:
+        await _owe_crm(session, lead_id, event, now)
     # The DM follows the card (queue_first_dm), so that it can say "respond by".
     return record
 
@@ -387,6 +397,7 @@ async def move_lead(
         dedup_key=reply_key(event.id or 0),
         now=now,
     )
+    await _owe_crm(session, lead.id, event, now)
     # The old assignee's DM loses its buttons (the lead is no longer theirs).
     await refresh_after_transition(session, lead, event_id=event.id or 0, now=now)
     await _home(session, lead.owner_id, now)

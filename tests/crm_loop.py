@@ -65,9 +65,10 @@ class CrmLoop:
 
     # ------------------------------------------------------------------- set-up
 
-    def settings(self, **crm: Any) -> Settings:
+    def settings(self, team: dict[str, Any] | None = None, **crm: Any) -> Settings:
+        """The CRM's settings with `crm` keys; `team` adds other app.yaml sections."""
         team_crm = {"provider": self.provider, **crm}
-        base = make_settings(self.database_url, self.slack.api_url, crm=team_crm)
+        base = make_settings(self.database_url, self.slack.api_url, crm=team_crm, **(team or {}))
         if self.provider == "hubspot":
             env: dict[str, Any] = {
                 "hubspot_access_token": SecretStr(HUBSPOT_TOKEN),

@@ -199,6 +199,37 @@ def test_a_deal_won_in_hubspot_shows_as_revenue_for_its_source(
     assert len(kinds) == 2  # opportunity_created and won
 
 
+def test_an_assigned_lead_writes_its_assignee_as_the_records_owner(
+    loop: CrmLoop, portal: FakeHubSpot
+) -> None:
+    """Routing's assignment is a claim made for the rep: the record gets its owner at once."""
+    routing = {
+        "mode": "assign",
+        "working_hours": None,
+        "pools": [{"id": "reps", "members": {"users": [ANA]}}],
+        "rules": [{"pool": "reps"}],
+    }
+    loop.start(loop.settings(team={"routing": routing}))
+    loop.poll()
+    contact_id = new_mql(portal)
+    loop.poll()
+    card = loop.card_of(contact_id)
+    assert f"Assigned to <@{ANA}>" in text_of(card)
+    wait_for(lambda: portal.contact(contact_id)["properties"].get("hubspot_owner_id") == "501")
+    loop.drained()
+    assert patches(portal, contact_id) == [
+        {"hs_lead_status": "IN_PROGRESS", "hubspot_owner_id": "501"}
+    ]
+    loop.click(ANA, card, ActionId.ACCEPT)
+    wait_for(
+        lambda: portal.contact(contact_id)["properties"]["lifecyclestage"] == "salesqualifiedlead"
+    )
+    loop.drained()
+    assert patches(portal, contact_id)[1:] == [
+        {"lifecyclestage": "salesqualifiedlead", "hubspot_owner_id": "501"}
+    ]
+
+
 def test_a_rep_without_a_hubspot_owner_is_reported_once(loop: CrmLoop, portal: FakeHubSpot) -> None:
     loop.start()
     loop.poll()
