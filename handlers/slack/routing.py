@@ -18,7 +18,7 @@ from bot.routing.handover import (
     may_hand_over,
 )
 from bot.runtime.services import Services
-from handlers.slack.errors import answering_errors
+from handlers.slack.errors import Listener, answering_errors
 from handlers.slack.payloads import parse_card_click
 from messages.ids import ActionId, BlockId, CallbackId, Command
 from messages.metadata import HandOverMetadata
@@ -33,9 +33,14 @@ FIELD_BLOCKS = {"to": BlockId.HAND_OVER_TO, "note": BlockId.HAND_OVER_NOTE}
 
 def register(app: AsyncApp, services: Services) -> None:
     guarded = answering_errors(services)
+    app.command(Command.HANDOFF)(guarded(_handoff_command(services)))
+    app.action(ActionId.HOME_AWAY)(guarded(_away_toggle(services, "away")))
+    app.action(ActionId.HOME_BACK)(guarded(_away_toggle(services, "back")))
+    app.action(ActionId.HAND_OVER)(guarded(_hand_over_clicked(services)))
+    app.view(CallbackId.HAND_OVER_MODAL)(guarded(_hand_over_submitted(services)))
 
-    @app.command(Command.HANDOFF)
-    @guarded
+
+def _handoff_command(services: Services) -> Listener:
     async def on_handoff(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond
     ) -> None:
@@ -51,24 +56,22 @@ def register(app: AsyncApp, services: Services) -> None:
         answer = await apply_away(services, user_id, request)
         await respond(response_type="ephemeral", **notice(answer).as_kwargs())
 
-    async def toggle(body: dict[str, Any], action: str) -> None:
+    return on_handoff
+
+
+def _away_toggle(services: Services, action: str) -> Listener:
+    """The App Home's Away / Back button."""
+
+    async def on_home_toggle(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
         user_id = (body.get("user") or {}).get("id") or ""
         await apply_away(services, user_id, AwayRequest(action))
 
-    @app.action(ActionId.HOME_AWAY)
-    @guarded
-    async def on_home_away(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        await toggle(body, "away")
+    on_home_toggle.__name__ = f"on_home_{action}"
+    return on_home_toggle
 
-    @app.action(ActionId.HOME_BACK)
-    @guarded
-    async def on_home_back(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        await toggle(body, "back")
 
-    @app.action(ActionId.HAND_OVER)
-    @guarded
+def _hand_over_clicked(services: Services) -> Listener:
     async def on_hand_over(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
         click = parse_card_click(body)
@@ -95,8 +98,10 @@ def register(app: AsyncApp, services: Services) -> None:
                 view=hand_over_closed_modal(refusal_line(refused, services.settings.team)),
             )
 
-    @app.view(CallbackId.HAND_OVER_MODAL)
-    @guarded
+    return on_hand_over
+
+
+def _hand_over_submitted(services: Services) -> Listener:
     async def on_hand_over_submitted(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, view: dict[str, Any]
     ) -> None:
@@ -105,7 +110,6 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_action="errors", errors={BlockId.HAND_OVER_TO: LOST_LEAD})
             return
         form = _form(view)
-        user_id = body["user"]["id"]
         owner_id = await current_owner(services, metadata.lead_id)
         problems = await form_problems(services, form, owner_id)
         if problems:
@@ -116,7 +120,7 @@ def register(app: AsyncApp, services: Services) -> None:
             await hand_over(
                 services,
                 lead_id=metadata.lead_id,
-                actor_id=user_id,
+                actor_id=body["user"]["id"],
                 to_id=form.to_id or "",
                 note=form.note or "",
             )
@@ -125,6 +129,8 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_action="update", view=hand_over_closed_modal(line))
             return
         await ack()
+
+    return on_hand_over_submitted
 
 
 def _form(view: dict[str, Any]) -> HandOverForm:
