@@ -184,8 +184,23 @@ async def quality_rows(
     ).all()
     width = len(GROUP_KEYS)
     versions = {row[width - 1] for row in counts} | {row[width - 1] for row in won}
-    # A version's criteria and their bits, from the small table written at grading: an
-    # earlier version may have other criteria, or the same ids at other positions.
+    table = _Table(await _positions(session, versions))
+    for group in counts:
+        leads, accepted, rejected = (int(n or 0) for n in group[width:])
+        for row in table.rows_of(tuple(group[:width])):
+            row.leads += leads
+            row.accepted += accepted
+            row.rejected += rejected
+    for group in won:
+        currency, cents = group[width], int(group[width + 1] or 0)
+        for row in table.rows_of(tuple(group[:width])):
+            row.won[currency] = row.won.get(currency, 0) + cents
+    return table.result()
+
+
+async def _positions(session: AsyncSession, versions: set[str]) -> dict[str, list[tuple[str, int]]]:
+    """Each version's criteria and their bits, from the small table written at grading: an
+    earlier version may have other criteria, or the same ids at other positions."""
     positions: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for version, criterion_id, position in (
         await session.exec(
@@ -197,38 +212,36 @@ async def quality_rows(
         )
     ).all():
         positions[version].append((criterion_id, position))
+    return positions
 
-    criteria: dict[tuple[str, bool], Row] = {}
-    buckets: dict[str, dict[str, Row]] = {name: {} for name in DIMENSIONS}
 
-    def rows_of(key: tuple[Any, ...]) -> list[Row]:
-        """The lines one group counts towards: a criterion met or missed, a bucket each."""
+class _Table:
+    """The quality table being summed: each group adds to the lines it counts towards."""
+
+    def __init__(self, positions: dict[str, list[tuple[str, int]]]) -> None:
+        self.positions = positions
+        self.criteria: dict[tuple[str, bool], Row] = {}
+        self.buckets: dict[str, dict[str, Row]] = {name: {} for name in DIMENSIONS}
+
+    def rows_of(self, key: tuple[Any, ...]) -> list[Row]:
+        """A criterion met or missed for each of the version's criteria, and a bucket each."""
         missed, *labels, version = key
         rows = [
-            criteria.setdefault((criterion_id, _met(missed, position)), Row(criterion_id))
-            for criterion_id, position in positions.get(version, ())
+            self.criteria.setdefault((criterion_id, _met(missed, position)), Row(criterion_id))
+            for criterion_id, position in self.positions.get(version, ())
         ]
         for name, label in zip(GROUP_ORDER, labels, strict=True):
-            rows.append(buckets[name].setdefault(str(label), Row(str(label))))
+            rows.append(self.buckets[name].setdefault(str(label), Row(str(label))))
         return rows
 
-    for group in counts:
-        leads, accepted, rejected = (int(n or 0) for n in group[width:])
-        for row in rows_of(tuple(group[:width])):
-            row.leads += leads
-            row.accepted += accepted
-            row.rejected += rejected
-    for group in won:
-        currency, cents = group[width], int(group[width + 1] or 0)
-        for row in rows_of(tuple(group[:width])):
-            row.won[currency] = row.won.get(currency, 0) + cents
-    return QualityRows(
-        criteria,
-        {
-            name: sorted(rows.values(), key=lambda row: (-row.leads, row.label))
-            for name, rows in buckets.items()
-        },
-    )
+    def result(self) -> QualityRows:
+        return QualityRows(
+            self.criteria,
+            {
+                name: sorted(rows.values(), key=lambda row: (-row.leads, row.label))
+                for name, rows in self.buckets.items()
+            },
+        )
 
 
 @dataclass(frozen=True)
