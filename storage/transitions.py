@@ -144,18 +144,7 @@ async def _apply(
         insert(EVENTS).values(event.model_dump(exclude={"id"})).returning(EVENTS.c.id)
     )
     event.id = inserted.scalar_one()
-    # The card is redrawn from the lead when the update is sent (bot/leads/deliveries.py),
-    # and the UPDATE above bumped its card_version, so a late update never draws an older state.
-    work = [
-        Work(OutboxKind.UPDATE_CARD, lead_id=lead_id),
-        Work(
-            OutboxKind.THREAD_REPLY,
-            lead_id=lead_id,
-            payload=EventRef(event_id=event.id),
-            dedup_key=reply_key(event.id),
-        ),
-    ]
-    await enqueue_many(session, work, now=now, card_versions_bumped=True)
+    await _queue_card_and_reply(session, lead_id, event.id, now)
     await refresh_after_transition(session, lead, event_id=event.id, now=now)
     # A lead from a CRM owes its record the new owner and status (a rejection a note
     # too); a lead from anywhere else owes nothing. The CRM capability delivers it.
@@ -168,6 +157,24 @@ async def _apply(
         note=action is Action.REJECT,
     )
     return Transition(lead=lead, event=event)
+
+
+async def _queue_card_and_reply(
+    session: AsyncSession, lead_id: int, event_id: int, now: datetime
+) -> None:
+    # The card is redrawn from the lead when the update is sent (bot/leads/deliveries.py),
+    # and the transition's UPDATE bumped its card_version, so a late update never draws
+    # an older state.
+    work = [
+        Work(OutboxKind.UPDATE_CARD, lead_id=lead_id),
+        Work(
+            OutboxKind.THREAD_REPLY,
+            lead_id=lead_id,
+            payload=EventRef(event_id=event_id),
+            dedup_key=reply_key(event_id),
+        ),
+    ]
+    await enqueue_many(session, work, now=now, card_versions_bumped=True)
 
 
 async def _state_of(session: AsyncSession, lead_id: int) -> str | None:
