@@ -15,7 +15,7 @@ import pytest
 
 from bot.feedback import reports
 from bot.sandbox.fake_crm import FakeHubSpot, FakeHubSpotServer
-from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace
+from bot.sandbox.fake_slack import FakeSlackServer, FakeWorkspace, Message
 from bot.timekeeping.clock import ManualClock
 from bot.timekeeping.periods import parse_period
 from messages.ids import ActionId
@@ -85,6 +85,27 @@ def patches(portal: FakeHubSpot, contact_id: str) -> list[dict[str, object]]:
     ]
 
 
+def written_as_anas(loop: CrmLoop, portal: FakeHubSpot, contact_id: str) -> None:
+    """The record's one write so far: Ana (owner 501) is working it."""
+    wait_for(lambda: portal.contact(contact_id)["properties"].get("hubspot_owner_id") == "501")
+    loop.drained()
+    assert patches(portal, contact_id) == [
+        {"hs_lead_status": "IN_PROGRESS", "hubspot_owner_id": "501"}
+    ]
+
+
+def accepted_as_anas(loop: CrmLoop, portal: FakeHubSpot, contact_id: str, card: Message) -> None:
+    """Ana accepts: one more write, the lead sales-qualified with her as its owner."""
+    loop.click(ANA, card, ActionId.ACCEPT)
+    wait_for(
+        lambda: portal.contact(contact_id)["properties"]["lifecyclestage"] == "salesqualifiedlead"
+    )
+    loop.drained()
+    assert patches(portal, contact_id)[1:] == [
+        {"lifecyclestage": "salesqualifiedlead", "hubspot_owner_id": "501"}
+    ]
+
+
 def test_an_mql_in_hubspot_becomes_exactly_one_card(loop: CrmLoop, portal: FakeHubSpot) -> None:
     loop.start()
     loop.poll()  # the first poll starts the cursor now
@@ -121,20 +142,9 @@ def test_claim_accept_write_the_owner_and_status_once_each(
     card = loop.card_of(contact_id)
 
     loop.click(ANA, card, ActionId.CLAIM)
-    wait_for(lambda: portal.contact(contact_id)["properties"].get("hubspot_owner_id") == "501")
-    loop.drained()
-    assert patches(portal, contact_id) == [
-        {"hs_lead_status": "IN_PROGRESS", "hubspot_owner_id": "501"}
-    ]
+    written_as_anas(loop, portal, contact_id)
 
-    loop.click(ANA, card, ActionId.ACCEPT)
-    wait_for(
-        lambda: portal.contact(contact_id)["properties"]["lifecyclestage"] == "salesqualifiedlead"
-    )
-    loop.drained()
-    assert patches(portal, contact_id)[1:] == [
-        {"lifecyclestage": "salesqualifiedlead", "hubspot_owner_id": "501"}
-    ]
+    accepted_as_anas(loop, portal, contact_id, card)
     # One users.info and one owner lookup for Ana, however many of her leads follow.
     assert len(portal.calls("owners.list")) == 1
 
@@ -215,19 +225,8 @@ def test_an_assigned_lead_writes_its_assignee_as_the_records_owner(
     loop.poll()
     card = loop.card_of(contact_id)
     assert f"Assigned to <@{ANA}>" in text_of(card)
-    wait_for(lambda: portal.contact(contact_id)["properties"].get("hubspot_owner_id") == "501")
-    loop.drained()
-    assert patches(portal, contact_id) == [
-        {"hs_lead_status": "IN_PROGRESS", "hubspot_owner_id": "501"}
-    ]
-    loop.click(ANA, card, ActionId.ACCEPT)
-    wait_for(
-        lambda: portal.contact(contact_id)["properties"]["lifecyclestage"] == "salesqualifiedlead"
-    )
-    loop.drained()
-    assert patches(portal, contact_id)[1:] == [
-        {"lifecyclestage": "salesqualifiedlead", "hubspot_owner_id": "501"}
-    ]
+    written_as_anas(loop, portal, contact_id)
+    accepted_as_anas(loop, portal, contact_id, card)
 
 
 def test_a_rep_without_a_hubspot_owner_is_reported_once(loop: CrmLoop, portal: FakeHubSpot) -> None:
