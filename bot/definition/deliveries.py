@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.definition.review import suggestions
-from bot.runtime.deliveries import DeliveryContext, Drop, Outcome, Sent, post_dm, post_message
-from bot.slack.errors import slack_error
+from bot.runtime.deliveries import (
+    DeliveryContext,
+    Drop,
+    Outcome,
+    Sent,
+    post_dm,
+    post_message,
+    update_message,
+)
 from bot.slack.permalinks import card_permalink
 from messages.definition import (
     dispute_request,
@@ -51,13 +57,7 @@ async def deliver_review_update(ctx: DeliveryContext, message: OutboxMessage) ->
     if not channel or not ts:
         return Drop("the decision did not come from a review post")
     update = review_lead_message(lead, decided_by=event.actor_id)
-    try:
-        await ctx.client.chat_update(channel=channel, ts=ts, **update.as_kwargs())
-    except SlackApiError as exc:
-        if slack_error(exc) == "message_not_found":
-            return Drop("the review post was deleted in Slack")
-        raise
-    return Sent({"channel": channel, "ts": ts})
+    return await update_message(ctx, channel, ts, **update.as_kwargs())
 
 
 async def _load_dispute(
@@ -131,13 +131,7 @@ async def deliver_dispute_decided(ctx: DeliveryContext, message: OutboxMessage) 
         redrawn = rejection_notice(lead, rejection, ctx.settings.team, permalink, dispute)
     else:
         redrawn = await _request(ctx, dispute, lead, rejection)
-    try:
-        await ctx.client.chat_update(channel=ref.channel, ts=ref.ts, **redrawn.as_kwargs())
-    except SlackApiError as exc:
-        if slack_error(exc) in ("message_not_found", "channel_not_found", "cant_update_message"):
-            return Drop(f"the message is gone from Slack ({slack_error(exc)})")
-        raise
-    return Sent({"channel": ref.channel, "ts": ref.ts})
+    return await update_message(ctx, ref.channel, ref.ts, **redrawn.as_kwargs())
 
 
 async def deliver_dispute_thread(ctx: DeliveryContext, message: OutboxMessage) -> Outcome:

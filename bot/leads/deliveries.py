@@ -21,6 +21,7 @@ from bot.runtime.deliveries import (
     Outcome,
     Sent,
     post_message,
+    update_message,
 )
 from bot.sla.policy import start_clock
 from bot.slack.errors import slack_error
@@ -166,11 +167,5 @@ async def deliver_erase_message(ctx: DeliveryContext, message: OutboxMessage) ->
     if lead is None or lead.erased_at is None:
         return Drop("the lead is gone or not erased")
     text = erased_message(lead, "message")
-    try:
-        await ctx.client.chat_update(channel=where.channel, ts=where.ts, **text.as_kwargs())
-    except SlackApiError as exc:
-        if slack_error(exc) in ("message_not_found", "channel_not_found", "cant_update_message"):
-            # Deleted in Slack meanwhile: nothing of the person is left to rewrite there.
-            return Drop(f"the message is gone from Slack ({slack_error(exc)})")
-        raise
-    return Sent({"channel": where.channel, "ts": where.ts})
+    # Deleted in Slack meanwhile (a Drop): nothing of the person is left to rewrite there.
+    return await update_message(ctx, where.channel, where.ts, **text.as_kwargs())

@@ -152,3 +152,18 @@ async def post_lead_dm(ctx: DeliveryContext, lead_id: int, user_id: str, **kwarg
         )
 
     return Sent({**posted, "to": user_id}, remember)
+
+
+# Slack's answers for a message no longer there to update (deleted, its channel gone).
+MESSAGE_GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message"})
+
+
+async def update_message(ctx: DeliveryContext, channel: str, ts: str, **kwargs: Any) -> Outcome:
+    """chat.update of a message the bot posted; a Drop when Slack says it is gone."""
+    try:
+        await ctx.client.chat_update(channel=channel, ts=ts, **kwargs)
+    except SlackApiError as exc:
+        if slack_error(exc) in MESSAGE_GONE:
+            return Drop(f"the message is gone from Slack ({slack_error(exc)})")
+        raise
+    return Sent({"channel": channel, "ts": ts})

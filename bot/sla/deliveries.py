@@ -7,8 +7,6 @@ claimer by DM, or the on-duty reps in the card's thread if nobody claimed it).
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackApiError
-
 from bot.runtime.deliveries import (
     CARD_NOT_POSTED,
     DeliveryContext,
@@ -17,8 +15,8 @@ from bot.runtime.deliveries import (
     Sent,
     post_lead_dm,
     post_message,
+    update_message,
 )
-from bot.slack.errors import slack_error
 from bot.slack.permalinks import card_permalink
 from messages.sla import escalation, nudge_dm, nudge_dm_done, thread_note
 from storage.events import lead_and_event
@@ -110,10 +108,4 @@ async def deliver_dm_refresh(ctx: DeliveryContext, message: OutboxMessage) -> Ou
         await card_permalink(ctx.client, lead),
         superseded=payload.superseded,
     )
-    try:
-        await ctx.client.chat_update(channel=channel, ts=ts, **text.as_kwargs())
-    except SlackApiError as exc:
-        if slack_error(exc) in ("message_not_found", "channel_not_found"):
-            return Drop("the reminder DM is gone")
-        raise
-    return Sent({"channel": channel, "ts": ts})
+    return await update_message(ctx, channel, ts, **text.as_kwargs())
